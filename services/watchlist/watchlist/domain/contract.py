@@ -1,0 +1,154 @@
+"""The report body: the public contract partner organisations write to.
+
+msgspec checks types, lengths and enumerations while decoding; ``check_report``
+adds what a type cannot say (real country codes, known indicator codes, no
+future dates, no blank names) and reports every problem at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from watchlist.domain.countries import COUNTRY_CODES
+from watchlist.domain.errors import FieldError
+from watchlist.domain.taxonomy import Taxonomy
+
+Text = Annotated[str, Meta(min_length=1, max_length=300)]
+LongText = Annotated[str, Meta(max_length=20_000)]
+Note = Annotated[str, Meta(max_length=2_000)]
+Reason = Annotated[str, Meta(min_length=1, max_length=2_000)]
+CountryCode = Annotated[
+    str, Meta(pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2", examples=["KZ"])
+]
+IdentifierKind = Literal["phone", "bin", "licence", "website", "email", "social"]
+Grade = Literal["confirmed", "reported", "suspected"]
+Channel = Literal[
+    "hotline_call", "walk_in", "online_ad", "social_media", "media", "referral", "other"
+]
+Sharing = Literal["private", "partners"]
+
+
+class Contract(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of every body the API accepts: unknown fields are refused."""
+
+
+class Identifier(Contract, kw_only=True):
+    kind: IdentifierKind
+    value: Text
+
+
+class Subject(Contract, kw_only=True):
+    """The recruiter as the reporter saw it."""
+
+    names: Annotated[list[Text], Meta(min_length=1, max_length=20)]
+    country: CountryCode
+    identifiers: Annotated[list[Identifier], Meta(max_length=50)] = []
+    addresses: Annotated[list[Annotated[str, Meta(min_length=1, max_length=500)]],
+                         Meta(max_length=20)] = []
+    websites: Annotated[list[Text], Meta(max_length=20)] = []
+
+
+class Incident(Contract, kw_only=True):
+    date: date | None = None
+    region: Annotated[str, Meta(max_length=200)] | None = None
+    destination_country: CountryCode | None = None
+    job_offered: Annotated[str, Meta(max_length=200)] | None = None
+    channel: Channel | None = None
+
+
+class IndicatorReport(Contract, kw_only=True):
+    code: Annotated[str, Meta(pattern="^[a-z][a-z0-9_]{0,63}$")]
+    grade: Grade
+
+
+class Source(Contract, kw_only=True):
+    """The admiralty scale: reliability of the source, credibility of the information."""
+
+    reliability: Literal["A", "B", "C", "D", "E", "F"]
+    credibility: Annotated[int, Meta(ge=1, le=6)]
+
+
+class Confidential(Contract, kw_only=True):
+    """Caller or victim details. Sealed: they never leave the submitting organisation."""
+
+    caller_name: Annotated[str, Meta(max_length=300)] | None = None
+    caller_phone: Annotated[str, Meta(max_length=100)] | None = None
+    caller_email: Annotated[str, Meta(max_length=300)] | None = None
+    victim_name: Annotated[str, Meta(max_length=300)] | None = None
+    notes: Note | None = None
+
+
+class ReportContent(Contract, kw_only=True):
+    """Everything in a report that may be shared; what events carry in clear."""
+
+    subject: Subject
+    source: Source
+    sharing: Sharing
+    incident: Incident = Incident()
+    indicators: Annotated[list[IndicatorReport], Meta(max_length=100)] = []
+    narrative: LongText = ""
+
+
+class ReportBody(ReportContent, kw_only=True):
+    """A report as submitted: the shareable content and the confidential part."""
+
+    confidential: Confidential | None = None
+
+    def content(self) -> ReportContent:
+        fields = {f: getattr(self, f) for f in ReportContent.__struct_fields__}
+        return ReportContent(**fields)
+
+
+class Amendment(ReportBody, kw_only=True):
+    """A full new version of a report, with the reason for the change."""
+
+    reason: Reason
+
+    def body(self) -> ReportBody:
+        return ReportBody(**{f: getattr(self, f) for f in ReportBody.__struct_fields__})
+
+
+class Retraction(Contract, kw_only=True):
+    reason: Reason
+
+
+def latest_allowed_date() -> date:
+    """Today somewhere on Earth: a date is in the future only if it is tomorrow everywhere."""
+    return (datetime.now(UTC) + timedelta(hours=14)).date()
+
+
+def check_report(body: ReportContent, taxonomy: Taxonomy) -> list[FieldError]:
+    """What msgspec's types cannot check; an empty list when the body is sound."""
+    return list(_problems(body, taxonomy))
+
+
+def _problems(body: ReportContent, taxonomy: Taxonomy) -> Iterator[FieldError]:
+    subject, incident = body.subject, body.incident
+    for i, name in enumerate(subject.names):
+        if not name.strip():
+            yield FieldError(f"$.subject.names[{i}]", "a name must not be blank")
+    for i, ident in enumerate(subject.identifiers):
+        if not ident.value.strip():
+            yield FieldError(f"$.subject.identifiers[{i}].value", "must not be blank")
+    if subject.country not in COUNTRY_CODES:
+        yield FieldError("$.subject.country", f"{subject.country!r} is not an ISO 3166-1 code")
+    dest = incident.destination_country
+    if dest is not None and dest not in COUNTRY_CODES:
+        yield FieldError(
+            "$.incident.destination_country", f"{dest!r} is not an ISO 3166-1 code"
+        )
+    if incident.date is not None and incident.date > latest_allowed_date():
+        yield FieldError("$.incident.date", f"{incident.date.isoformat()} is in the future")
+    seen: set[str] = set()
+    for i, indicator in enumerate(body.indicators):
+        path = f"$.indicators[{i}].code"
+        if indicator.code not in taxonomy:
+            yield FieldError(path, f"unknown indicator code {indicator.code!r}")
+        elif indicator.code in seen:
+            yield FieldError(path, f"indicator {indicator.code!r} is listed twice")
+        seen.add(indicator.code)

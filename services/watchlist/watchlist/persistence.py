@@ -1,0 +1,120 @@
+"""How events and the write side's own tables are stored.
+
+Events are encoded with msgspec (eventsourcing 9.5's ``Mapper`` reads
+``vars(event)``, which Structs lack). The recorder adds the write side's
+tables, whose rows commit in the same transaction as the events that cause
+them: API keys, idempotency keys, report data keys and the directory of
+reports. They are not read models: nothing is derived from them that the log
+does not also hold, except the data keys, which must live outside the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import get_topic, resolve_topic
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+Statement = tuple[str, Sequence[Any]]
+
+
+class MsgspecTranscoder(Transcoder):
+    def encode(self, obj: Any) -> bytes:
+        return msgspec.json.encode(obj)
+
+    def decode(self, data: bytes) -> Any:
+        return msgspec.json.decode(data)
+
+
+@cache
+def _decoder(cls: type) -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(cls)
+
+
+class MsgspecMapper(Mapper[UUID]):
+    """Stores an event as the JSON of its Struct, under its class path (its topic)."""
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        return StoredEvent(
+            originator_id=domain_event.originator_id,
+            originator_version=domain_event.originator_version,
+            topic=get_topic(type(domain_event)),
+            state=msgspec.json.encode(domain_event),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        event: DomainEventProtocol[UUID] = _decoder(resolve_topic(stored_event.topic)).decode(
+            stored_event.state
+        )
+        return event
+
+
+TABLES = [
+    """CREATE TABLE IF NOT EXISTS watchlist_api_keys (
+        key_id uuid PRIMARY KEY,
+        organisation_id uuid NOT NULL,
+        role text NOT NULL,
+        key_hash bytea NOT NULL,
+        issued_at timestamptz NOT NULL,
+        revoked_at timestamptz)""",
+    """CREATE TABLE IF NOT EXISTS watchlist_report_keys (
+        report_id uuid PRIMARY KEY,
+        organisation_id uuid NOT NULL,
+        wrapped_key bytea,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        erased_at timestamptz)""",
+    """CREATE TABLE IF NOT EXISTS watchlist_idempotency_keys (
+        organisation_id uuid NOT NULL,
+        idempotency_key text NOT NULL,
+        request_hash bytea NOT NULL,
+        report_id uuid NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT watchlist_idempotency_keys_pkey PRIMARY KEY (organisation_id, idempotency_key))""",
+    """CREATE TABLE IF NOT EXISTS watchlist_reports (
+        report_id uuid PRIMARY KEY,
+        organisation_id uuid NOT NULL,
+        sharing text NOT NULL,
+        status text NOT NULL,
+        version integer NOT NULL,
+        display_name text NOT NULL,
+        country text NOT NULL,
+        submitted_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        seq bigserial NOT NULL)""",
+    """CREATE INDEX IF NOT EXISTS watchlist_reports_by_org
+        ON watchlist_reports (organisation_id, seq DESC)""",
+    """CREATE INDEX IF NOT EXISTS watchlist_reports_shared
+        ON watchlist_reports (seq DESC) WHERE sharing = 'partners'""",
+]
+
+
+class WatchlistRecorder(PostgresApplicationRecorder):
+    """The application recorder, plus the write side's tables in the same transaction."""
+
+    def create_table(self) -> None:
+        super().create_table()
+        with self.datastore.transaction(commit=True) as curs:
+            # One creator at a time: concurrent CREATE IF NOT EXISTS can still collide.
+            curs.execute("SELECT pg_advisory_xact_lock(hashtext('watchlist_tables'))")
+            for statement in TABLES:
+                curs.execute(statement)
+
+    def _insert_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        *,
+        writes: Sequence[Statement] = (),
+        **kwargs: Any,
+    ) -> None:
+        for statement, params in writes:
+            curs.execute(statement, params)  # type: ignore[arg-type]
+        super()._insert_events(curs, stored_events, **kwargs)
