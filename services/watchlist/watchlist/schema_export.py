@@ -19,7 +19,14 @@ from watchlist.domain.contract import Amendment, ReportBody, Retraction
 from watchlist.views import ReportPage, ReportRecord
 
 API_BODIES: list[type] = [
-    ReportBody, Amendment, Retraction, Submitted, ReportRecord, ReportPage, Problem, Health,
+    ReportBody,
+    Amendment,
+    Retraction,
+    Submitted,
+    ReportRecord,
+    ReportPage,
+    Problem,
+    Health,
 ]
 EVENT_MODULES = (organisation, report)
 
@@ -60,7 +67,8 @@ def differences(directory: Path) -> list[str]:
     expected = generate()
     found = {
         str(p.relative_to(directory)): p.read_text(encoding="utf-8")
-        for sub in ("events", "api") for p in (directory / sub).glob("*.json")
+        for sub in ("events", "api")
+        for p in (directory / sub).glob("*.json")
     }
     return sorted(
         name for name in expected.keys() | found.keys() if expected.get(name) != found.get(name)

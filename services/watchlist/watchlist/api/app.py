@@ -37,16 +37,14 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
         security=[{"bearer": []}],
         use_handler_docstrings=True,
     )
-    authentication = DefineMiddleware(
-        BearerKeyAuthentication, exclude=["^/health/", "^/schema"]
-    )
+    authentication = DefineMiddleware(BearerKeyAuthentication, exclude=["^/health/", "^/schema"])
     handlers: list[Any] = [live, ready, ReportController]
     return Litestar(
         route_handlers=handlers,
         state=State({"watchlist": watchlist}),
         dependencies={"watchlist": Provide(_watchlist, sync_to_thread=False)},
         middleware=[authentication],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=dict(EXCEPTION_HANDLERS),
         plugins=[ProblemDetailsPlugin()],
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,

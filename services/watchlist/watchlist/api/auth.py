@@ -19,12 +19,15 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="watchlist"'}
 
 
 class BearerKeyAuthentication(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthorizedException("send an API key as `Authorization: Bearer <key>`",
-                                         headers=CHALLENGE)
+            raise NotAuthorizedException(
+                "send an API key as `Authorization: Bearer <key>`", headers=CHALLENGE
+            )
         watchlist: Watchlist = connection.app.state.watchlist
         principal = await anyio.to_thread.run_sync(watchlist.authenticate, token.strip())
         if principal is None:

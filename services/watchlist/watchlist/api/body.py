@@ -51,15 +51,23 @@ def decode_strict(raw: bytes, cls: type) -> Any:
         path = _path(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             known = error.schema.get("properties", {})
-            found += [FieldError(f"{path}.{name}", "unknown field")
-                      for name in error.instance if name not in known]
+            found += [
+                FieldError(f"{path}.{name}", "unknown field")
+                for name in error.instance
+                if name not in known
+            ]
         else:
             found.append(FieldError(path, error.message))
     if not found:  # a constraint only msgspec knows: report its own message
         match = MSGSPEC_PATH.match(first)
         found = [FieldError(match[2], match[1]) if match else FieldError("$", first)]
-    raise problem(422, "invalid-input", "The body is invalid",
-                  f"{len(found)} invalid field(s)", errors=field_errors(found))
+    raise problem(
+        422,
+        "invalid-input",
+        "The body is invalid",
+        f"{len(found)} invalid field(s)",
+        errors=field_errors(found),
+    )
 
 
 def expect_json(cls: type) -> Callable[[Request[Any, Any, Any]], Awaitable[None]]:
@@ -68,8 +76,12 @@ def expect_json(cls: type) -> Callable[[Request[Any, Any, Any]], Awaitable[None]
     async def check(request: Request[Any, Any, Any]) -> None:
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if not JSON_MEDIA.match(media_type):
-            raise problem(415, "unsupported-media-type", "The body must be application/json",
-                          f"got {media_type or 'no Content-Type'}")
+            raise problem(
+                415,
+                "unsupported-media-type",
+                "The body must be application/json",
+                f"got {media_type or 'no Content-Type'}",
+            )
         decode_strict(await request.body(), cls)
 
     return check

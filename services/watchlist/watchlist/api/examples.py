@@ -52,10 +52,18 @@ EXAMPLE_RECORD: dict[str, Any] = {
     "report": EXAMPLE_REPORT,
 }
 EXAMPLE_PAGE: dict[str, Any] = {
-    "items": [{
-        "id": EXAMPLE_ID, "organisation_id": EXAMPLE_ORG, "version": 1, "status": "active",
-        "sharing": "partners", "display_name": "ТОО «Рай за границей»", "country": "KZ",
-        "submitted_at": "2026-10-03T09:15:00Z", "updated_at": "2026-10-03T09:15:00Z",
-    }],
+    "items": [
+        {
+            "id": EXAMPLE_ID,
+            "organisation_id": EXAMPLE_ORG,
+            "version": 1,
+            "status": "active",
+            "sharing": "partners",
+            "display_name": "ТОО «Рай за границей»",
+            "country": "KZ",
+            "submitted_at": "2026-10-03T09:15:00Z",
+            "updated_at": "2026-10-03T09:15:00Z",
+        }
+    ],
     "next_cursor": "MTI",
 }

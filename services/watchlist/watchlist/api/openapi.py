@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import Body
+from litestar.params import BodyKwarg
 
 
 class Problem(msgspec.Struct, kw_only=True):
@@ -20,8 +20,8 @@ class Problem(msgspec.Struct, kw_only=True):
     errors: list[dict[str, str]] | None = None
 
 
-def example_body(value: Any, summary: str = "example") -> Body:
-    return Body(examples=[Example(summary=summary, value=value)])
+def example_body(value: Any, summary: str = "example") -> BodyKwarg:
+    return BodyKwarg(examples=[Example(summary=summary, value=value)])
 
 
 def responses(
@@ -29,13 +29,16 @@ def responses(
 ) -> dict[int, ResponseSpec]:
     documented: dict[int, ResponseSpec] = {
         status: ResponseSpec(
-            data_container=container, description=description,
+            data_container=container,
+            description=description,
             examples=[Example(summary="example", value=example)],
         )
     }
     for code in problems:
         documented[code] = ResponseSpec(
-            data_container=Problem, description=f"problem ({code})",
-            media_type="application/problem+json", generate_examples=False,
+            data_container=Problem,
+            description=f"problem ({code})",
+            media_type="application/problem+json",
+            generate_examples=False,
         )
     return documented

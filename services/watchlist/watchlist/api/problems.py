@@ -36,20 +36,33 @@ DOMAIN_PROBLEMS: list[tuple[type[errors.DomainError], int, str, str]] = [
     (errors.NotFound, 404, "not-found", "No such resource"),
     (errors.NotPermitted, 403, "forbidden", "Not permitted"),
     (errors.ReportAlreadyRetracted, 409, "report-retracted", "The report was retracted"),
-    (errors.IdempotencyKeyReused, 409, "idempotency-key-reused",
-     "The Idempotency-Key was used with another body"),
+    (
+        errors.IdempotencyKeyReused,
+        409,
+        "idempotency-key-reused",
+        "The Idempotency-Key was used with another body",
+    ),
     (errors.VersionMismatch, 412, "version-mismatch", "The report has changed since that version"),
     (errors.ConfidentialPartErased, 410, "confidential-erased", "The confidential part was erased"),
 ]
 
 
 def problem(
-    status: int, slug: str, title: str, detail: str = "", *,
-    headers: dict[str, str] | None = None, **extra: Any,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str = "",
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> ProblemDetailsException:
     return ProblemDetailsException(
-        status_code=status, type_=TYPE_PREFIX + slug, title=title, detail=detail,
-        headers=headers, extra=extra or None,
+        status_code=status,
+        type_=TYPE_PREFIX + slug,
+        title=title,
+        detail=detail,
+        headers=headers,
+        extra=extra or None,
     )
 
 
@@ -76,15 +89,23 @@ def from_http_exception(exc: HTTPException) -> ProblemDetailsException:
     extra: dict[str, Any] = {}
     if isinstance(exc.extra, list) and exc.extra:
         extra["errors"] = [
-            {"path": f"{getattr(e.get('source'), 'value', e.get('source') or '')}."
-                     f"{e.get('key', '')}".strip("."),
-             "message": e.get("message", "")}
-            for e in exc.extra if isinstance(e, dict)
+            {"path": _parameter_path(e), "message": e.get("message", "")}
+            for e in exc.extra
+            if isinstance(e, dict)
         ]
     detail = exc.detail if exc.detail != title else ""
     if exc.status_code >= 500:
         slug, title, detail = "internal-error", "Internal error", ""
     return problem(exc.status_code, slug, title, detail, headers=exc.headers, **extra)
+
+
+def _parameter_path(error: dict[str, Any]) -> str:
+    """``header.Idempotency-Key``, ``query.limit``: where the bad parameter was sent."""
+    source = str(getattr(error.get("source"), "value", error.get("source") or ""))
+    key = str(error.get("key", ""))
+    if source == "header":
+        key = "-".join(part.capitalize() for part in key.split("_"))
+    return f"{source}.{key}".strip(".")
 
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: errors.DomainError) -> Response[Any]:
@@ -97,11 +118,12 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(500, "internal-error", "Internal error",
-                   "The server failed; the error is logged.").to_response(request)
+    return problem(
+        500, "internal-error", "Internal error", "The server failed; the error is logged."
+    ).to_response(request)
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: dict[int | type[Exception], Any] = {
     errors.DomainError: handle_domain_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,

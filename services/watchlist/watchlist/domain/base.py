@@ -45,7 +45,7 @@ class DomainEvent(msgspec.Struct, frozen=True, kw_only=True):
 class Aggregate:
     """An event-sourced aggregate: state is the fold of its events."""
 
-    def __init__(self, id: UUID) -> None:  # noqa: A002 - the library's protocol names it so
+    def __init__(self, id: UUID) -> None:
         self.id = id
         self.version = 0
         self.created_on: datetime | None = None
@@ -53,10 +53,10 @@ class Aggregate:
         self._pending: list[DomainEvent] = []
 
     @classmethod
-    def blank(cls, id: UUID) -> Self:  # noqa: A002
+    def blank(cls, id: UUID) -> Self:
         return cls.__new__(cls)._init_blank(id)
 
-    def _init_blank(self, id: UUID) -> Self:  # noqa: A002
+    def _init_blank(self, id: UUID) -> Self:
         Aggregate.__init__(self, id)
         return self
 

@@ -37,23 +37,24 @@ class Contract(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Base of every body the API accepts: unknown fields are refused."""
 
 
-class Identifier(Contract, kw_only=True):
+class Identifier(Contract, frozen=True, kw_only=True):
     kind: IdentifierKind
     value: Text
 
 
-class Subject(Contract, kw_only=True):
+class Subject(Contract, frozen=True, kw_only=True):
     """The recruiter as the reporter saw it."""
 
     names: Annotated[list[Text], Meta(min_length=1, max_length=20)]
     country: CountryCode
     identifiers: Annotated[list[Identifier], Meta(max_length=50)] = []
-    addresses: Annotated[list[Annotated[str, Meta(min_length=1, max_length=500)]],
-                         Meta(max_length=20)] = []
+    addresses: Annotated[
+        list[Annotated[str, Meta(min_length=1, max_length=500)]], Meta(max_length=20)
+    ] = []
     websites: Annotated[list[Text], Meta(max_length=20)] = []
 
 
-class Incident(Contract, kw_only=True):
+class Incident(Contract, frozen=True, kw_only=True):
     date: date | None = None
     region: Annotated[str, Meta(max_length=200)] | None = None
     destination_country: CountryCode | None = None
@@ -61,19 +62,19 @@ class Incident(Contract, kw_only=True):
     channel: Channel | None = None
 
 
-class IndicatorReport(Contract, kw_only=True):
+class IndicatorReport(Contract, frozen=True, kw_only=True):
     code: Annotated[str, Meta(pattern="^[a-z][a-z0-9_]{0,63}$")]
     grade: Grade
 
 
-class Source(Contract, kw_only=True):
+class Source(Contract, frozen=True, kw_only=True):
     """The admiralty scale: reliability of the source, credibility of the information."""
 
     reliability: Literal["A", "B", "C", "D", "E", "F"]
     credibility: Annotated[int, Meta(ge=1, le=6)]
 
 
-class Confidential(Contract, kw_only=True):
+class Confidential(Contract, frozen=True, kw_only=True):
     """Caller or victim details. Sealed: they never leave the submitting organisation."""
 
     caller_name: Annotated[str, Meta(max_length=300)] | None = None
@@ -83,7 +84,7 @@ class Confidential(Contract, kw_only=True):
     notes: Note | None = None
 
 
-class ReportContent(Contract, kw_only=True):
+class ReportContent(Contract, frozen=True, kw_only=True):
     """Everything in a report that may be shared; what events carry in clear."""
 
     subject: Subject
@@ -94,7 +95,7 @@ class ReportContent(Contract, kw_only=True):
     narrative: LongText = ""
 
 
-class ReportBody(ReportContent, kw_only=True):
+class ReportBody(ReportContent, frozen=True, kw_only=True):
     """A report as submitted: the shareable content and the confidential part."""
 
     confidential: Confidential | None = None
@@ -104,7 +105,7 @@ class ReportBody(ReportContent, kw_only=True):
         return ReportContent(**fields)
 
 
-class Amendment(ReportBody, kw_only=True):
+class Amendment(ReportBody, frozen=True, kw_only=True):
     """A full new version of a report, with the reason for the change."""
 
     reason: Reason
@@ -113,7 +114,7 @@ class Amendment(ReportBody, kw_only=True):
         return ReportBody(**{f: getattr(self, f) for f in ReportBody.__struct_fields__})
 
 
-class Retraction(Contract, kw_only=True):
+class Retraction(Contract, frozen=True, kw_only=True):
     reason: Reason
 
 
@@ -139,9 +140,7 @@ def _problems(body: ReportContent, taxonomy: Taxonomy) -> Iterator[FieldError]:
         yield FieldError("$.subject.country", f"{subject.country!r} is not an ISO 3166-1 code")
     dest = incident.destination_country
     if dest is not None and dest not in COUNTRY_CODES:
-        yield FieldError(
-            "$.incident.destination_country", f"{dest!r} is not an ISO 3166-1 code"
-        )
+        yield FieldError("$.incident.destination_country", f"{dest!r} is not an ISO 3166-1 code")
     if incident.date is not None and incident.date > latest_allowed_date():
         yield FieldError("$.incident.date", f"{incident.date.isoformat()} is in the future")
     seen: set[str] = set()

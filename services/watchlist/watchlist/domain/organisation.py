@@ -52,7 +52,7 @@ class Organisation(Aggregate):
     keys: dict[UUID, ApiKey]
 
     @classmethod
-    def register(cls, *, id: UUID, name: str, country: str | None) -> Organisation:  # noqa: A002
+    def register(cls, *, id: UUID, name: str, country: str | None) -> Organisation:
         organisation = cls.blank(id)
         organisation.trigger(OrganisationRegistered, name=name, country=country)
         return organisation

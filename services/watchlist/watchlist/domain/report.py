@@ -67,7 +67,7 @@ class Report(Aggregate):
     def submit(
         cls,
         *,
-        id: UUID,  # noqa: A002
+        id: UUID,
         organisation_id: UUID,
         key_id: UUID,
         content: ReportContent,
@@ -94,7 +94,10 @@ class Report(Aggregate):
     ) -> None:
         self._check_open(expected_version)
         self.trigger(
-            ReportAmended, key_id=key_id, content=content, confidential=confidential,
+            ReportAmended,
+            key_id=key_id,
+            content=content,
+            confidential=confidential,
             reason=reason,
         )
 

@@ -7,7 +7,9 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, QueryParameter
 
 from watchlist.api.auth import allow
 from watchlist.api.body import expect_json
@@ -27,14 +29,20 @@ WRITERS = allow("reporter", "admin")
 READERS = allow("reporter", "investigator", "auditor", "admin")
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(header="Idempotency-Key", required=False, min_length=1, max_length=200,
-              description="Repeat a submission safely: the same key and body answer 200 "
-                          "with the first answer; another body gets 409."),
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        min_length=1,
+        max_length=200,
+        description="Repeat a submission safely: the same key and body answer 200 "
+        "with the first answer; another body gets 409.",
+    ),
 ]
 IfMatch = Annotated[
     str | None,
-    Parameter(header="If-Match", required=False,
-              description='The version being changed, as its ETag: `"3"`'),
+    HeaderParameter(
+        name="If-Match", required=False, description='The version being changed, as its ETag: `"3"`'
+    ),
 ]
 
 
@@ -55,14 +63,22 @@ def _answer(recorded: Recorded, status: int) -> Response[Submitted]:
 def _version(if_match: str | None, *, required: bool) -> int | None:
     if if_match is None:
         if required:
-            raise problem(428, "precondition-required", "An If-Match header is required",
-                          'send the version you are amending: If-Match: "<version>"')
+            raise problem(
+                428,
+                "precondition-required",
+                "An If-Match header is required",
+                'send the version you are amending: If-Match: "<version>"',
+            )
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
     if not tag.isdigit():
-        raise problem(400, "bad-request", "The request is malformed",
-                      f'If-Match must be a version ETag like "3", not {if_match!r}',
-                      errors=[{"path": "header.If-Match", "message": "not a version ETag"}])
+        raise problem(
+            400,
+            "bad-request",
+            "The request is malformed",
+            f'If-Match must be a version ETag like "3", not {if_match!r}',
+            errors=[{"path": "header.If-Match", "message": "not a version ETag"}],
+        )
     return int(tag)
 
 
@@ -71,14 +87,31 @@ class ReportController(Controller):
     tags = ["reports"]  # noqa: RUF012 - Litestar's class attribute
 
     @post(
-        "/", operation_id="submitReport", summary="Submit a report on a recruiter",
-        guards=[WRITERS], before_request=expect_json(ReportBody), sync_to_thread=True,
+        "/",
+        operation_id="submitReport",
+        summary="Submit a report on a recruiter",
+        guards=[WRITERS],
+        before_request=expect_json(ReportBody),
+        sync_to_thread=True,
         status_code=201,
-        responses=responses(201, Submitted, EXAMPLE_RECORDED, "the report was recorded",
-                            400, 401, 403, 409, 413, 415, 422),
+        responses=responses(
+            201,
+            Submitted,
+            EXAMPLE_RECORDED,
+            "the report was recorded",
+            400,
+            401,
+            403,
+            409,
+            413,
+            415,
+            422,
+        ),
     )
     def submit(
-        self, request: Request[Principal, str, object], watchlist: Watchlist,
+        self,
+        request: Request[Principal, str, State],
+        watchlist: NamedDependency[Watchlist],
         data: Annotated[ReportBody, example_body(EXAMPLE_REPORT)],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Submitted]:
@@ -86,62 +119,113 @@ class ReportController(Controller):
         return _answer(recorded, 200 if recorded.replayed else 201)
 
     @get(
-        "/{report_id:uuid}", operation_id="getReport", summary="Read a report",
-        guards=[READERS], sync_to_thread=True,
+        "/{report_id:uuid}",
+        operation_id="getReport",
+        summary="Read a report",
+        guards=[READERS],
+        sync_to_thread=True,
         responses=responses(200, ReportRecord, EXAMPLE_RECORD, "the report", 401, 403, 404),
     )
     def read(
-        self, request: Request[Principal, str, object], watchlist: Watchlist, report_id: UUID
+        self,
+        request: Request[Principal, str, State],
+        watchlist: NamedDependency[Watchlist],
+        report_id: FromPath[UUID],
     ) -> Response[ReportRecord]:
         record = watchlist.get_report(request.user, report_id)
         return Response(record, headers={"ETag": f'"{record.version}"'})
 
     @post(
-        "/{report_id:uuid}/amendments", operation_id="amendReport",
+        "/{report_id:uuid}/amendments",
+        operation_id="amendReport",
         summary="Amend a report with a full new version and a reason",
-        guards=[WRITERS], before_request=expect_json(Amendment), sync_to_thread=True,
+        guards=[WRITERS],
+        before_request=expect_json(Amendment),
+        sync_to_thread=True,
         status_code=200,
-        responses=responses(200, Submitted, EXAMPLE_RECORDED | {"version": 2},
-                            "the new version", 400, 401, 403, 404, 409, 412, 415, 422, 428),
+        responses=responses(
+            200,
+            Submitted,
+            EXAMPLE_RECORDED | {"version": 2},
+            "the new version",
+            400,
+            401,
+            403,
+            404,
+            409,
+            412,
+            415,
+            422,
+            428,
+        ),
     )
     def amend(
-        self, request: Request[Principal, str, object], watchlist: Watchlist, report_id: UUID,
+        self,
+        request: Request[Principal, str, State],
+        watchlist: NamedDependency[Watchlist],
+        report_id: FromPath[UUID],
         data: Annotated[Amendment, example_body(EXAMPLE_REPORT | {"reason": "phone corrected"})],
         if_match: IfMatch = None,
     ) -> Response[Submitted]:
         expected = _version(if_match, required=True)
         assert expected is not None
-        recorded = watchlist.amend_report(request.user, report_id, expected, data.body(),
-                                          data.reason)
+        recorded = watchlist.amend_report(
+            request.user, report_id, expected, data.body(), data.reason
+        )
         return _answer(recorded, 200)
 
     @post(
-        "/{report_id:uuid}/retraction", operation_id="retractReport",
-        summary="Retract a report, with a reason", guards=[WRITERS],
-        before_request=expect_json(Retraction), sync_to_thread=True, status_code=200,
-        responses=responses(200, Submitted, EXAMPLE_RECORDED | {"version": 2},
-                            "the retraction was recorded", 400, 401, 403, 404, 409, 412, 415, 422),
+        "/{report_id:uuid}/retraction",
+        operation_id="retractReport",
+        summary="Retract a report, with a reason",
+        guards=[WRITERS],
+        before_request=expect_json(Retraction),
+        sync_to_thread=True,
+        status_code=200,
+        responses=responses(
+            200,
+            Submitted,
+            EXAMPLE_RECORDED | {"version": 2},
+            "the retraction was recorded",
+            400,
+            401,
+            403,
+            404,
+            409,
+            412,
+            415,
+            422,
+        ),
     )
     def retract(
-        self, request: Request[Principal, str, object], watchlist: Watchlist, report_id: UUID,
+        self,
+        request: Request[Principal, str, State],
+        watchlist: NamedDependency[Watchlist],
+        report_id: FromPath[UUID],
         data: Annotated[Retraction, example_body({"reason": "the caller named the wrong agency"})],
         if_match: IfMatch = None,
     ) -> Response[Submitted]:
-        recorded = watchlist.retract_report(request.user, report_id, data.reason,
-                                            _version(if_match, required=False))
+        recorded = watchlist.retract_report(
+            request.user, report_id, data.reason, _version(if_match, required=False)
+        )
         return _answer(recorded, 200)
 
     @get(
-        "/", operation_id="listReports",
+        "/",
+        operation_id="listReports",
         summary="List reports: your organisation's (mine=true) or all you may see",
-        guards=[READERS], sync_to_thread=True,
-        responses=responses(200, ReportPage, EXAMPLE_PAGE, "a page of reports, newest first",
-                            400, 401, 403),
+        guards=[READERS],
+        sync_to_thread=True,
+        responses=responses(
+            200, ReportPage, EXAMPLE_PAGE, "a page of reports, newest first", 400, 401, 403
+        ),
     )
     def list_reports(
-        self, request: Request[Principal, str, object], watchlist: Watchlist,
-        mine: bool = True,
-        cursor: Annotated[str | None, Parameter(max_length=64)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
+        self,
+        request: Request[Principal, str, State],
+        watchlist: NamedDependency[Watchlist],
+        mine: Annotated[bool, QueryParameter(description="only your organisation's")] = True,
+        cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
     ) -> ReportPage:
         return watchlist.list_reports(request.user, mine=mine, cursor=cursor, limit=limit)

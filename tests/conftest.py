@@ -1,0 +1,130 @@
+"""Fixtures: one real PostgreSQL per test session, and helpers to act as organisations.
+
+``WATCHLIST_TEST_DATABASE_URL`` points the suite at an external server, where
+it works in a database of its own and drops it at the end; otherwise an
+embedded server runs in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from litestar.testing import TestClient
+from psycopg import sql
+
+from watchlist.api.app import create_app
+from watchlist.api.examples import EXAMPLE_REPORT
+from watchlist.application import Watchlist
+from watchlist.database import Database, create_database, start_embedded, with_dbname
+from watchlist.domain.organisation import Role
+from watchlist.runtime import load_taxonomy
+from watchlist.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    external = os.environ.get("WATCHLIST_TEST_DATABASE_URL")
+    if not external:
+        yield start_embedded(tmp_path_factory.mktemp("watchlist-data"))
+        return
+    name = f"watchlist_test_{os.getpid()}_{secrets.token_hex(3)}"
+    create_database(external, name)
+    try:
+        yield Database(url=with_dbname(external, name), embedded=False)
+    finally:
+        with psycopg.connect(external, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture(scope="session")
+def master_key() -> bytes:
+    return secrets.token_bytes(32)
+
+
+@pytest.fixture(scope="session")
+def watchlist(database: Database, master_key: bytes) -> Iterator[Watchlist]:
+    env = database.eventsourcing_env() | {"POSTGRES_POOL_SIZE": "4", "POSTGRES_MAX_OVERFLOW": "8"}
+    app = Watchlist(env, taxonomy=load_taxonomy(), master_key=master_key)
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="session")
+def settings(
+    database: Database, master_key: bytes, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    return Settings(
+        data_dir=Path(tmp_path_factory.mktemp("unused")),
+        database_url=database.url,
+        master_key=master_key,
+    )
+
+
+@pytest.fixture(scope="session")
+def client(watchlist: Watchlist, settings: Settings) -> Iterator[TestClient[Any]]:
+    with TestClient(create_app(watchlist, settings)) as test_client:
+        yield test_client
+
+
+@dataclass
+class Member:
+    """An organisation with one key per role, ready to send requests."""
+
+    organisation_id: UUID
+    keys: dict[Role, str]
+
+    def headers(self, role: Role = "reporter", **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}", **extra}
+
+
+@pytest.fixture
+def new_member(watchlist: Watchlist) -> Any:
+    def make(name: str = "Shymkent women's legal centre") -> Member:
+        organisation_id = watchlist.register_organisation(name, "KZ")
+        keys = {
+            role: watchlist.issue_key(organisation_id, role).key
+            for role in ("reporter", "investigator", "auditor", "admin")
+        }
+        return Member(organisation_id, keys)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def member(new_member: Any) -> Member:
+    return new_member()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def other_member(new_member: Any) -> Member:
+    return new_member("Almaty anti-trafficking hotline")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def report_body() -> dict[str, Any]:
+    """A fresh deep copy of the README's example report, safe to modify."""
+    return copy.deepcopy(EXAMPLE_REPORT)
+
+
+@pytest.fixture
+def count_events(database: Database) -> Callable[[], int]:
+    """How many events the log holds now."""
+
+    def count() -> int:
+        with psycopg.connect(database.url) as conn:
+            row = conn.execute("SELECT count(*) FROM watchlist_events").fetchone()
+            assert row is not None
+            return int(row[0])
+
+    return count

@@ -1,0 +1,127 @@
+"""Report intake on real PostgreSQL: what is stored, and what concurrency cannot break."""
+
+from __future__ import annotations
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import msgspec
+import psycopg
+import pytest
+from psycopg import sql
+
+from watchlist.api.examples import EXAMPLE_REPORT
+from watchlist.domain.contract import ReportBody
+from watchlist.domain.errors import VersionMismatch
+from watchlist.views import Principal
+
+SECRETS = ["A. K.", "+77011234567", "calls back evenings"]
+
+
+def _principal(watchlist: Any, member: Any) -> Principal:
+    principal = watchlist.authenticate(member.keys["reporter"])
+    assert principal is not None
+    return principal  # type: ignore[no-any-return]
+
+
+def _body(**changes: Any) -> ReportBody:
+    return msgspec.convert(copy.deepcopy(EXAMPLE_REPORT) | changes, ReportBody)
+
+
+def _rows_containing(database: Any, needle: str) -> list[str]:
+    """Every table row in the database whose text, or bytes, contain ``needle``."""
+    hexed = needle.encode().hex()
+    found = []
+    with psycopg.connect(database.url) as conn:
+        tables = conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_type = 'BASE TABLE' "
+            "AND table_schema NOT IN ('pg_catalog', 'information_schema')"
+        ).fetchall()
+        for schema, table in tables:
+            query = sql.SQL(
+                "SELECT count(*) FROM {}.{} t WHERE t::text LIKE %s OR t::text LIKE %s"
+            ).format(sql.Identifier(schema), sql.Identifier(table))
+            row = conn.execute(query, (f"%{needle}%", f"%{hexed}%")).fetchone()
+            if row and row[0]:
+                found.append(f"{schema}.{table}")
+    return found
+
+
+def test_confidential_plaintext_is_nowhere_in_the_database(watchlist, database, member):
+    principal = _principal(watchlist, member)
+    recorded = watchlist.submit_report(principal, _body())
+    watchlist.amend_report(principal, recorded.id, 1, _body(), "second call")
+
+    for secret in SECRETS:
+        assert _rows_containing(database, secret) == [], secret
+    # ...while the shareable parts are stored in clear, so the check can find things.
+    assert "public.watchlist_events" in _rows_containing(database, "Tauke Khan")
+
+
+def test_eight_concurrent_submissions_with_one_idempotency_key_make_one_report(
+    watchlist, member, count_events
+):
+    principal = _principal(watchlist, member)
+    before = count_events()
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(
+            pool.map(lambda _: watchlist.submit_report(principal, _body(), "retry-storm"), range(8))
+        )
+
+    assert len({r.id for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
+    assert count_events() == before + 1
+
+
+def test_two_concurrent_amendments_of_one_version_one_wins(watchlist, member):
+    principal = _principal(watchlist, member)
+    report_id = watchlist.submit_report(principal, _body()).id
+
+    def amend(n: int) -> str:
+        try:
+            watchlist.amend_report(principal, report_id, 1, _body(narrative=f"call {n}"), "x")
+        except VersionMismatch:
+            return "refused"
+        return "amended"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(amend, range(4)))
+
+    assert outcomes == ["amended", "refused", "refused", "refused"]
+    assert watchlist.get_report(principal, report_id).version == 2
+
+
+def test_event_log_rows_are_only_ever_inserted(watchlist, database, member):
+    principal = _principal(watchlist, member)
+    recorded = watchlist.submit_report(principal, _body())
+    with psycopg.connect(database.url) as conn:
+        before = conn.execute(
+            "SELECT state FROM watchlist_events WHERE originator_id = %s", (recorded.id,)
+        ).fetchall()
+
+    watchlist.amend_report(principal, recorded.id, 1, _body(narrative="new"), "second call")
+    watchlist.retract_report(principal, recorded.id, "wrong firm")
+
+    with psycopg.connect(database.url) as conn:
+        after = conn.execute(
+            "SELECT originator_version, state FROM watchlist_events "
+            "WHERE originator_id = %s ORDER BY originator_version",
+            (recorded.id,),
+        ).fetchall()
+    assert [v for v, _ in after] == [1, 2, 3]
+    assert after[0][1] == before[0][0]
+
+
+@pytest.mark.parametrize("role", ["reporter", "admin"])
+def test_a_key_authenticates_as_its_organisation_and_role(watchlist, new_member, role):
+    member = new_member()
+
+    principal = watchlist.authenticate(member.keys[role])
+
+    assert principal is not None
+    assert principal.organisation_id == member.organisation_id
+    assert principal.role == role
+    assert watchlist.authenticate(member.keys[role] + "x") is None
