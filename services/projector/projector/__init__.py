@@ -1,0 +1,1 @@
+"""The projector: resolves reports into firms and builds the read models."""
