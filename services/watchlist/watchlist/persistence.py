@@ -107,14 +107,22 @@ class WatchlistRecorder(PostgresApplicationRecorder):
             for statement in TABLES:
                 curs.execute(statement)
 
-    def _insert_events(
+    def insert_events(
         self,
-        curs: Cursor[DictRow],
         stored_events: Sequence[StoredEvent],
         *,
         writes: Sequence[Statement] = (),
         **kwargs: Any,
-    ) -> None:
-        for statement, params in writes:
-            curs.execute(statement, params)
-        super()._insert_events(curs, stored_events, **kwargs)
+    ) -> Sequence[int] | None:
+        if not writes:
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return ids
+        # Not pipelined, unlike the library's path: a refused write (a duplicate
+        # idempotency key, say) must surface as IntegrityError, and in pipeline mode
+        # it can surface as an aborted pipeline instead, which the library retries.
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            for statement, params in writes:
+                curs.execute(statement, params)
+            self._insert_events(curs, stored_events, **kwargs)
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
