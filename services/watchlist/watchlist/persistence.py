@@ -20,8 +20,6 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic, resolve_topic
-from psycopg import Cursor
-from psycopg.rows import DictRow
 
 Statement = tuple[str, Sequence[Any]]
 
