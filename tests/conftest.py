@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 from litestar.testing import TestClient
 from psycopg import sql
 
+from projector.runner import ProjectorRunner, run_in_thread
 from watchlist.api.app import create_app
 from watchlist.api.examples import EXAMPLE_REPORT
 from watchlist.application import Watchlist
@@ -71,8 +73,37 @@ def settings(
     )
 
 
+class ProjectorThread:
+    """The projector, running in this process as `watchlist up` runs it; tests may stop it."""
+
+    def __init__(self, database: Database, watchlist: Watchlist) -> None:
+        self.database, self.taxonomy = database, watchlist.taxonomy
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.runner = ProjectorRunner(self.database, self.taxonomy, poll_interval=0.2)
+        self.thread, self.stop_event = run_in_thread(self.runner)
+        assert self.runner.holds_lock.wait(30), "the projector never took its lock"
+
+    def stop(self) -> None:
+        if self.thread is not None:
+            self.stop_event.set()
+            self.thread.join(30)
+            self.thread = None
+
+
 @pytest.fixture(scope="session")
-def client(watchlist: Watchlist, settings: Settings) -> Iterator[TestClient[Any]]:
+def projector(database: Database, watchlist: Watchlist) -> Iterator[ProjectorThread]:
+    running = ProjectorThread(database, watchlist)
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def client(
+    watchlist: Watchlist, settings: Settings, projector: ProjectorThread
+) -> Iterator[TestClient[Any]]:
     with TestClient(create_app(watchlist, settings)) as test_client:
         yield test_client
 

@@ -251,6 +251,23 @@ def test_revoked_key_is_401(client, watchlist, member, report_body):
     assert response.status_code == 401
 
 
-def test_health_needs_no_key(client):
+def test_health_needs_no_key_and_reports_the_projector(client):
     assert client.get("/health/live").json() == {"status": "ok"}
-    assert client.get("/health/ready").json() == {"status": "ok", "database": "ok"}
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["database"] == "ok"
+    assert ready.json()["projector"]["running"] is True
+
+
+def test_submission_answers_with_its_firm_and_level(client, member, report_body):
+    answer = submit(client, member, report_body).json()
+
+    assert answer["projected"] is True
+    assert answer["firm_id"] is not None
+    assert answer["risk_level"] in {"low", "medium", "high", "critical"}
+
+
+def test_prefer_wait_0_answers_without_waiting(client, member, report_body):
+    answer = submit(client, member, report_body, Prefer="wait=0").json()
+
+    assert set(answer) >= {"id", "version", "position", "projected"}

@@ -10,7 +10,8 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,9 +21,16 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
+from psycopg import Connection
 
 from watchlist import sealing
 from watchlist.domain.contract import ReportBody, check_report
+from watchlist.domain.decision import (
+    FirmDecision,
+    FirmDecisionEvent,
+    FirmsLinked,
+    FirmsSeparated,
+)
 from watchlist.domain.errors import (
     ApiKeyNotFound,
     FieldError,
@@ -65,17 +73,17 @@ class Watchlist(Application[UUID]):
 
     # The write side's tables live beside the event table, on the same pool.
     def _sql(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        recorder = self.recorder
-        assert isinstance(recorder, PostgresApplicationRecorder)
-        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.connection() as conn, conn.cursor() as curs:
             curs.execute(statement, params)
             return list(curs.fetchall()) if curs.description else []
 
-    def database_ok(self) -> bool:
-        try:
-            return bool(self._sql("SELECT 1 AS ok")[0]["ok"] == 1)
-        except Exception:  # any failure to answer is "not ready"
-            return False
+    @contextmanager
+    def connection(self) -> Iterator[Connection[Any]]:
+        """A connection from the application's pool, for the read models' queries."""
+        recorder = self.recorder
+        assert isinstance(recorder, PostgresApplicationRecorder)
+        with recorder.datastore.get_connection() as conn:
+            yield conn
 
     # Organisations and keys
 
@@ -322,6 +330,38 @@ class Watchlist(Application[UUID]):
         items = [ReportSummary(**{k: v for k, v in r.items() if k != "seq"}) for r in rows]
         next_cursor = _encode_cursor(rows[-1]["seq"]) if more else None
         return ReportPage(items=items, next_cursor=next_cursor)
+
+    # Decisions about firms
+
+    def link_firms(self, principal: Principal, firm_a: UUID, firm_b: UUID, reason: str) -> Recorded:
+        return self._decide(FirmsLinked, principal, firm_a, firm_b, reason)
+
+    def separate_firms(
+        self, principal: Principal, firm_a: UUID, firm_b: UUID, reason: str
+    ) -> Recorded:
+        return self._decide(FirmsSeparated, principal, firm_a, firm_b, reason)
+
+    def _decide(
+        self,
+        kind: type[FirmDecisionEvent],
+        principal: Principal,
+        firm_a: UUID,
+        firm_b: UUID,
+        reason: str,
+    ) -> Recorded:
+        if firm_a == firm_b:
+            raise InvalidInput([FieldError("$.firm_ids", "name two different firms")])
+        decision = FirmDecision.record(
+            kind,
+            id=uuid4(),
+            organisation_id=principal.organisation_id,
+            key_id=principal.key_id,
+            firm_a=firm_a,
+            firm_b=firm_b,
+            reason=reason,
+        )
+        recordings = self.save(decision)
+        return Recorded(id=decision.id, version=1, position=recordings[-1].notification.id)
 
     def _report(self, report_id: UUID) -> Report:
         try:

@@ -6,6 +6,8 @@ import json
 import logging
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +15,7 @@ from uuid import UUID
 
 import click
 
+from projector.runner import ProjectorRunner, run_in_thread
 from watchlist import __version__
 from watchlist.domain.errors import DomainError
 from watchlist.domain.organisation import ROLES
@@ -69,17 +72,24 @@ def up(data_dir: Path | None, host: str | None, port: int | None, no_demo: bool)
 
     On a new data directory it also creates a demo organisation and prints its admin key.
     """
-    _serve(data_dir, host, port, demo=not no_demo)
+    _serve(data_dir, host, port, demo=not no_demo, with_projector=True)
 
 
 @main.command()
 @server_options
 def serve(data_dir: Path | None, host: str | None, port: int | None) -> None:
-    """Serve the API alone (for a deployment whose database runs elsewhere)."""
-    _serve(data_dir, host, port, demo=False)
+    """Serve the API alone (run `watchlist projector` beside it)."""
+    _serve(data_dir, host, port, demo=False, with_projector=False)
 
 
-def _serve(data_dir: Path | None, host: str | None, port: int | None, *, demo: bool) -> None:
+def _serve(
+    data_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    *,
+    demo: bool,
+    with_projector: bool,
+) -> None:
     import uvicorn
 
     from watchlist.api.app import create_app
@@ -89,6 +99,7 @@ def _serve(data_dir: Path | None, host: str | None, port: int | None, *, demo: b
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     runtime = _runtime(settings.data_dir)
+    stop_projector: threading.Event | None = None
     try:
         where = (
             f"embedded PostgreSQL in {runtime.database.data_dir}"
@@ -102,6 +113,11 @@ def _serve(data_dir: Path | None, host: str | None, port: int | None, *, demo: b
         )
         if demo:
             _create_demo(runtime, settings.data_dir)
+        if with_projector:
+            _, stop_projector = run_in_thread(
+                ProjectorRunner(runtime.database, runtime.app.taxonomy)
+            )
+            click.echo("  projector: running")
         click.echo("Press Ctrl-C to stop.")
         config = uvicorn.Config(
             create_app(runtime.app, settings),
@@ -119,6 +135,8 @@ def _serve(data_dir: Path | None, host: str | None, port: int | None, *, demo: b
     except KeyboardInterrupt:
         pass
     finally:
+        if stop_projector is not None:
+            stop_projector.set()
         runtime.close()
         click.echo("Watchlist stopped.")
 
@@ -249,3 +267,89 @@ def schemas_export(directory: Path | None, check: bool) -> None:
         sys.exit(1 if stale else 0)
     written = schema_export.export(directory)
     click.echo(f"wrote {len(written)} schemas to {directory}")
+
+
+@main.group(invoke_without_command=True)
+@data_dir_option
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 100_000),
+    default=1000,
+    show_default=True,
+    help="Most events per transaction",
+)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(0.01, 60),
+    default=1.0,
+    show_default=True,
+    help="Seconds between polls when no notification arrives",
+)
+@click.pass_context
+def projector(
+    ctx: click.Context, data_dir: Path | None, batch_size: int, poll_interval: float
+) -> None:
+    """Run the projector: follow the log and build the read models (until Ctrl-C)."""
+    ctx.ensure_object(dict)
+    ctx.obj["data_dir"] = data_dir
+    if ctx.invoked_subcommand is not None:
+        return
+    runtime = _runtime(data_dir)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    runner = ProjectorRunner(
+        runtime.database, runtime.app.taxonomy, batch_size=batch_size, poll_interval=poll_interval
+    )
+    click.echo(f"projector following the log (batches of up to {batch_size})")
+    try:
+        runner.run(stop)
+    finally:
+        runtime.close()
+        click.echo("projector stopped")
+
+
+@projector.command("rebuild")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@click.pass_context
+def projector_rebuild(ctx: click.Context, batch_size: int) -> None:
+    """Build fresh read models beside the live ones, then swap them in at once."""
+    from projector.rebuild import rebuild
+
+    runtime = _runtime(ctx.obj["data_dir"])
+    try:
+        started = time.monotonic()
+        done = rebuild(runtime.database, runtime.app.taxonomy, batch_size=batch_size)
+        seconds = time.monotonic() - started
+    finally:
+        runtime.close()
+    click.echo(
+        f"rebuilt generation {done.generation} from {done.events} events up to position "
+        f"{done.position} in {seconds:.1f} s"
+        + (f"; replaced generation {done.replaced}" if done.replaced else "")
+    )
+
+
+@projector.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object")
+@click.pass_context
+def projector_status(ctx: click.Context, as_json: bool) -> None:
+    """Head of the log, the tracked position and the lag."""
+    import psycopg
+
+    from projector.rebuild import status
+
+    runtime = _runtime(ctx.obj["data_dir"])
+    try:
+        with psycopg.connect(runtime.database.url) as conn:
+            found = status(conn)
+    finally:
+        runtime.close()
+    value = {
+        "head": found.head,
+        "position": found.position,
+        "lag": found.lag,
+        "generation": found.generation,
+        "running": found.running,
+    }
+    _emit(as_json, value, "\n".join(f"{k}: {v}" for k, v in value.items()))

@@ -13,7 +13,10 @@ from eventsourcing.utils import get_topic
 from watchlist.api.controllers.health import Health
 from watchlist.api.controllers.reports import Submitted
 from watchlist.api.openapi import Problem
-from watchlist.domain import organisation, report
+from projector.profile import Profile
+from projector.queries import FirmPage, Timeline
+from watchlist.api.controllers.firms import Decided, Decision
+from watchlist.domain import decision, organisation, report
 from watchlist.domain.base import DomainEvent
 from watchlist.domain.contract import Amendment, ReportBody, Retraction
 from watchlist.views import ReportPage, ReportRecord
@@ -27,16 +30,20 @@ API_BODIES: list[type] = [
     ReportPage,
     Problem,
     Health,
+    Decision,
+    Decided,
+    FirmPage,
+    Profile,
+    Timeline,
 ]
-EVENT_MODULES = (organisation, report)
+EVENT_MODULES = (decision, organisation, report)
 
 
 def event_classes() -> list[type[DomainEvent]]:
     def walk(cls: type[DomainEvent]) -> Iterator[type[DomainEvent]]:
         for sub in cls.__subclasses__():
-            if sub.__module__.startswith("watchlist.domain") and sub.__struct_fields__ != (
-                DomainEvent.__struct_fields__
-            ):
+            # Only concrete events: the classes nothing else derives from.
+            if sub.__module__.startswith("watchlist.domain") and not sub.__subclasses__():
                 yield sub
             yield from walk(sub)
 

@@ -14,6 +14,7 @@ from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from watchlist import __version__
 from watchlist.api.auth import BearerKeyAuthentication
+from watchlist.api.controllers.firms import FirmController
 from watchlist.api.controllers.health import live, ready
 from watchlist.api.controllers.reports import ReportController
 from watchlist.api.problems import EXCEPTION_HANDLERS
@@ -38,7 +39,7 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
         use_handler_docstrings=True,
     )
     authentication = DefineMiddleware(BearerKeyAuthentication, exclude=["^/health/", "^/schema"])
-    handlers: list[Any] = [live, ready, ReportController]
+    handlers: list[Any] = [live, ready, ReportController, FirmController]
     return Litestar(
         route_handlers=handlers,
         state=State({"watchlist": watchlist}),

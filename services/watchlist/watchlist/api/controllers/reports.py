@@ -21,6 +21,7 @@ from watchlist.api.examples import (
 )
 from watchlist.api.openapi import example_body, responses
 from watchlist.api.problems import problem
+from watchlist.api.reading import firm_of_report, wait_seconds, wait_until_projected
 from watchlist.application import Watchlist
 from watchlist.domain.contract import Amendment, ReportBody, Retraction
 from watchlist.views import Principal, Recorded, ReportPage, ReportRecord
@@ -46,15 +47,44 @@ IfMatch = Annotated[
 ]
 
 
-class Submitted(msgspec.Struct, frozen=True):
+Prefer = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Prefer",
+        required=False,
+        description="`wait=0` answers at once; by default the answer waits up to "
+        "2 s for the projector, to name the report's firm and level",
+    ),
+]
+
+
+class Submitted(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     version: int
     position: int
+    projected: bool
+    firm_id: UUID | None = None
+    risk_level: str | None = None
 
 
-def _answer(recorded: Recorded, status: int) -> Response[Submitted]:
+def _answer(
+    watchlist: Watchlist,
+    principal: Principal,
+    recorded: Recorded,
+    status: int,
+    prefer: str | None,
+) -> Response[Submitted]:
+    projected = wait_until_projected(watchlist, recorded.position, wait_seconds(prefer))
+    found = firm_of_report(watchlist, principal, recorded.id) if projected else None
     return Response(
-        Submitted(id=recorded.id, version=recorded.version, position=recorded.position),
+        Submitted(
+            id=recorded.id,
+            version=recorded.version,
+            position=recorded.position,
+            projected=projected,
+            firm_id=found[0] if found else None,
+            risk_level=found[1] if found else None,
+        ),
         status_code=status,
         headers={"Location": f"/v1/reports/{recorded.id}", "ETag": f'"{recorded.version}"'},
     )
@@ -114,9 +144,10 @@ class ReportController(Controller):
         watchlist: NamedDependency[Watchlist],
         data: Annotated[ReportBody, example_body(EXAMPLE_REPORT)],
         idempotency_key: IdempotencyKey = None,
+        prefer: Prefer = None,
     ) -> Response[Submitted]:
         recorded = watchlist.submit_report(request.user, data, idempotency_key)
-        return _answer(recorded, 200 if recorded.replayed else 201)
+        return _answer(watchlist, request.user, recorded, 200 if recorded.replayed else 201, prefer)
 
     @get(
         "/{report_id:uuid}",
@@ -166,13 +197,14 @@ class ReportController(Controller):
         report_id: FromPath[UUID],
         data: Annotated[Amendment, example_body(EXAMPLE_REPORT | {"reason": "phone corrected"})],
         if_match: IfMatch = None,
+        prefer: Prefer = None,
     ) -> Response[Submitted]:
         expected = _version(if_match, required=True)
         assert expected is not None
         recorded = watchlist.amend_report(
             request.user, report_id, expected, data.body(), data.reason
         )
-        return _answer(recorded, 200)
+        return _answer(watchlist, request.user, recorded, 200, prefer)
 
     @post(
         "/{report_id:uuid}/retraction",
@@ -204,11 +236,12 @@ class ReportController(Controller):
         report_id: FromPath[UUID],
         data: Annotated[Retraction, example_body({"reason": "the caller named the wrong agency"})],
         if_match: IfMatch = None,
+        prefer: Prefer = None,
     ) -> Response[Submitted]:
         recorded = watchlist.retract_report(
             request.user, report_id, data.reason, _version(if_match, required=False)
         )
-        return _answer(recorded, 200)
+        return _answer(watchlist, request.user, recorded, 200, prefer)
 
     @get(
         "/",

@@ -1,0 +1,71 @@
+"""Timeline entries as stored in the ``entries`` table, and back."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from psycopg import Cursor
+
+from projector.model import Entry
+from watchlist.domain.contract import ReportContent
+
+_content = msgspec.json.Decoder(ReportContent)
+COLUMNS = "position, time, kind, report_id, organisation_id, content::text, reason, firm_a, firm_b"
+INSERT = (
+    "INSERT INTO entries (position, time, kind, report_id, organisation_id, content, reason, "
+    "firm_a, firm_b) VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s)"
+)
+
+
+def to_row(entry: Entry) -> tuple[Any, ...]:
+    content = msgspec.json.encode(entry.content).decode() if entry.content is not None else None
+    return (
+        entry.position,
+        entry.time,
+        entry.kind,
+        entry.report_id,
+        entry.organisation_id,
+        content,
+        entry.reason,
+        entry.firm_a,
+        entry.firm_b,
+    )
+
+
+def from_row(row: tuple[Any, ...]) -> Entry:
+    position, time, kind, report_id, organisation_id, content, reason, firm_a, firm_b = row
+    return Entry(
+        position=position,
+        time=time,
+        kind=kind,
+        report_id=report_id,
+        organisation_id=organisation_id,
+        content=_content.decode(content) if content is not None else None,
+        reason=reason,
+        firm_a=firm_a,
+        firm_b=firm_b,
+    )
+
+
+def load(cur: Cursor[Any], reports: Collection[UUID], up_to: int | None = None) -> list[Entry]:
+    """Entries about ``reports``, or decisions naming them, in log order."""
+    ids = list(reports)
+    limit = "" if up_to is None else " AND position <= %s"
+    params: list[Any] = [ids, ids, ids] + ([] if up_to is None else [up_to])
+    cur.execute(
+        f"SELECT {COLUMNS} FROM entries "
+        f"WHERE (report_id = ANY(%s) OR firm_a = ANY(%s) OR firm_b = ANY(%s)){limit} "
+        "ORDER BY position",
+        params,
+    )
+    return [from_row(row) for row in cur.fetchall()]
+
+
+def for_firm(entries: list[Entry], members: Collection[UUID]) -> list[Entry]:
+    """The entries of one firm: its reports' events, and decisions naming its reports."""
+    return [
+        e for e in entries if e.report_id in members or e.firm_a in members or e.firm_b in members
+    ]

@@ -1,0 +1,69 @@
+"""What the projector's pure functions work on: timeline entries and report states."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+from watchlist.domain.contract import ReportContent
+
+EntryKind = Literal["submitted", "amended", "retracted", "linked", "separated"]
+
+
+class Entry(msgspec.Struct, frozen=True, kw_only=True):
+    """One event in a firm's timeline, in log order."""
+
+    position: int
+    time: datetime
+    kind: EntryKind
+    report_id: UUID | None = None
+    organisation_id: UUID | None = None
+    content: ReportContent | None = None
+    reason: str | None = None
+    firm_a: UUID | None = None
+    firm_b: UUID | None = None
+
+
+class ReportState(msgspec.Struct, kw_only=True):
+    """A report as its entries up to some position leave it."""
+
+    report_id: UUID
+    organisation_id: UUID
+    status: Literal["active", "retracted"]
+    content: ReportContent
+    submitted_at: datetime
+    updated_at: datetime
+    first_position: int
+    last_position: int
+
+
+def fold(entries: Iterable[Entry]) -> dict[UUID, ReportState]:
+    """Report states from entries (in position order)."""
+    states: dict[UUID, ReportState] = {}
+    for entry in entries:
+        if entry.report_id is None or entry.organisation_id is None:
+            continue
+        state = states.get(entry.report_id)
+        if entry.kind == "submitted" and entry.content is not None:
+            states[entry.report_id] = ReportState(
+                report_id=entry.report_id,
+                organisation_id=entry.organisation_id,
+                status="active",
+                content=entry.content,
+                submitted_at=entry.time,
+                updated_at=entry.time,
+                first_position=entry.position,
+                last_position=entry.position,
+            )
+        elif state is not None:
+            if entry.kind == "amended" and entry.content is not None:
+                state.content = entry.content
+            elif entry.kind == "retracted":
+                state.status = "retracted"
+            state.updated_at = entry.time
+            state.last_position = entry.position
+    return states

@@ -1,0 +1,100 @@
+"""A firm's profile: a pure function of its timeline entries.
+
+Live profiles fold every entry; as-of profiles fold a prefix. Both go
+through ``build_profile``, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date, datetime
+from uuid import UUID
+
+import msgspec
+
+from projector.identity import identifier_key
+from projector.model import Entry, ReportState, fold
+from projector.risk import Assessment, assess
+from watchlist.domain.taxonomy import Taxonomy
+
+
+class SeenIdentifier(msgspec.Struct, frozen=True):
+    kind: str
+    value: str
+    key: str
+
+
+class ReportCounts(msgspec.Struct, frozen=True):
+    total: int
+    active: int
+    retracted: int
+
+
+class Profile(msgspec.Struct, frozen=True, kw_only=True):
+    firm_id: UUID
+    display_name: str
+    country: str
+    names: list[str]
+    identifiers: list[SeenIdentifier]
+    destination_countries: list[str]
+    jobs_offered: list[str]
+    reports: ReportCounts
+    organisations: int
+    indicator_counts: dict[str, int]
+    first_incident: date | None
+    last_incident: date | None
+    first_report_at: datetime | None
+    last_report_at: datetime | None
+    risk: Assessment
+    report_ids: list[UUID]
+    as_of_position: int
+
+
+def _unique(values: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def build_profile(
+    firm_id: UUID, entries: Sequence[Entry], taxonomy: Taxonomy, as_of_position: int
+) -> Profile:
+    states = fold(e for e in entries if e.position <= as_of_position)
+    reports: list[ReportState] = sorted(states.values(), key=lambda r: r.first_position)
+    active = [r for r in reports if r.status == "active"]
+    shown = active or reports
+    names, identifiers, seen_keys = [], [], set()
+    for r in shown:
+        subject = r.content.subject
+        names += subject.names
+        typed = [(i.kind, i.value) for i in subject.identifiers]
+        typed += [("website", w) for w in subject.websites]
+        for kind, value in typed:
+            key = identifier_key(kind, value, subject.country)
+            if key and key not in seen_keys:
+                seen_keys.add(key)
+                identifiers.append(SeenIdentifier(kind=kind, value=value, key=key))
+    incident_dates = sorted(d for r in active if (d := r.content.incident.date) is not None)
+    indicator_counts = Counter(i.code for r in active for i in r.content.indicators)
+    return Profile(
+        firm_id=firm_id,
+        display_name=shown[0].content.subject.names[0] if shown else "",
+        country=shown[0].content.subject.country if shown else "",
+        names=_unique(names),
+        identifiers=identifiers,
+        destination_countries=_unique(
+            [r.content.incident.destination_country or "" for r in active]
+        ),
+        jobs_offered=_unique([r.content.incident.job_offered or "" for r in active]),
+        reports=ReportCounts(
+            total=len(reports), active=len(active), retracted=len(reports) - len(active)
+        ),
+        organisations=len({r.organisation_id for r in active}),
+        indicator_counts=dict(sorted(indicator_counts.items())),
+        first_incident=incident_dates[0] if incident_dates else None,
+        last_incident=incident_dates[-1] if incident_dates else None,
+        first_report_at=min((r.submitted_at for r in reports), default=None),
+        last_report_at=max((r.submitted_at for r in reports), default=None),
+        risk=assess(reports, taxonomy),
+        report_ids=[r.report_id for r in reports],
+        as_of_position=as_of_position,
+    )

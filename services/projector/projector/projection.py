@@ -1,0 +1,328 @@
+"""The projection: events in, read-model rows out, in the caller's transaction.
+
+A batch of events is folded in memory first and written once, then the firms
+its reports touch are resolved again and their profiles rebuilt. Private
+reports shape only their own organisation's view: the 'partners' view is
+built from shared reports alone, and an organisation with private reports in
+a cluster gets its own rendering of that cluster, which overrides the
+partners' one for it alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from psycopg import Connection, Cursor
+
+from projector import entries as stored_entries
+from projector.identity import identifier_key, name_key, normalise_name
+from projector.model import Entry, EntryKind
+from projector.profile import build_profile
+from projector.resolution import resolve
+from projector.risk import LEVELS
+from watchlist.domain.base import DomainEvent
+from watchlist.domain.contract import ReportContent
+from watchlist.domain.decision import FirmDecisionEvent, FirmsLinked
+from watchlist.domain.organisation import OrganisationRegistered
+from watchlist.domain.report import ReportAmended, ReportRetracted, ReportSubmitted
+from watchlist.domain.taxonomy import Taxonomy
+
+PARTNERS = "partners"
+# Columns of a report row while a batch is folded (see the reports table).
+ORGANISATION, SHARING, STATUS, VERSION, LAST = 1, 2, 3, 4, 6
+
+
+def match_keys(content: ReportContent) -> set[str]:
+    subject = content.subject
+    typed = [(i.kind, i.value) for i in subject.identifiers]
+    typed += [("website", w) for w in subject.websites]
+    keys = {identifier_key(kind, value, subject.country) for kind, value in typed}
+    keys |= {name_key(name, subject.country) for name in subject.names}
+    return {k for k in keys if k}
+
+
+class Projection:
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+
+    def apply(self, conn: Connection[Any], batch: Sequence[tuple[int, DomainEvent]]) -> None:
+        """Apply events, in log order, to the generation on the connection's search_path."""
+        with conn.cursor() as cur:
+            dirty = self._record(cur, batch)
+            if dirty:
+                self._resolve(cur, dirty)
+            if batch:
+                cur.execute(
+                    "UPDATE tracking SET position = %s, updated_at = now()", (batch[-1][0],)
+                )
+
+    # Facts: reports, keys, entries, decisions
+
+    def _record(  # noqa: PLR0912 - one branch per event type
+        self, cur: Cursor[Any], batch: Sequence[tuple[int, DomainEvent]]
+    ) -> set[UUID]:
+        changed = [
+            e.originator_id for _, e in batch if isinstance(e, ReportAmended | ReportRetracted)
+        ]
+        reports: dict[UUID, list[Any]] = {}
+        if changed:
+            cur.execute(
+                "SELECT report_id, organisation_id, sharing, status, version, "
+                "first_position, last_position FROM reports WHERE report_id = ANY(%s)",
+                (changed,),
+            )
+            reports = {row[0]: list(row) for row in cur.fetchall()}
+        keys: dict[UUID, set[str]] = {}
+        organisations: dict[UUID, str] = {}
+        decisions: dict[tuple[UUID, UUID], tuple[str, int]] = {}
+        rows: list[tuple[Any, ...]] = []
+        dirty: set[UUID] = set()
+        for position, event in batch:
+            entry: Entry | None = None
+            rid = event.originator_id
+            match event:
+                case OrganisationRegistered():
+                    organisations[rid] = event.name
+                case ReportSubmitted():
+                    reports[rid] = [
+                        rid,
+                        event.organisation_id,
+                        event.content.sharing,
+                        "active",
+                        event.originator_version,
+                        position,
+                        position,
+                    ]
+                    keys[rid] = match_keys(event.content)
+                    entry = Entry(
+                        position=position,
+                        time=event.timestamp,
+                        kind="submitted",
+                        report_id=rid,
+                        organisation_id=event.organisation_id,
+                        content=event.content,
+                    )
+                case ReportAmended():
+                    row = reports[rid]
+                    row[SHARING], row[VERSION], row[LAST] = (
+                        event.content.sharing,
+                        event.originator_version,
+                        position,
+                    )
+                    keys[rid] = match_keys(event.content)
+                    entry = Entry(
+                        position=position,
+                        time=event.timestamp,
+                        kind="amended",
+                        report_id=rid,
+                        organisation_id=reports[rid][ORGANISATION],
+                        content=event.content,
+                        reason=event.reason,
+                    )
+                case ReportRetracted():
+                    row = reports[rid]
+                    row[STATUS], row[VERSION], row[LAST] = (
+                        "retracted",
+                        event.originator_version,
+                        position,
+                    )
+                    entry = Entry(
+                        position=position,
+                        time=event.timestamp,
+                        kind="retracted",
+                        report_id=rid,
+                        organisation_id=reports[rid][ORGANISATION],
+                        reason=event.reason,
+                    )
+                case FirmDecisionEvent():
+                    kind: EntryKind = "linked" if isinstance(event, FirmsLinked) else "separated"
+                    pair = tuple(sorted((event.firm_a, event.firm_b)))
+                    decisions[pair] = (kind, position)  # type: ignore[index]
+                    dirty |= set(pair)
+                    entry = Entry(
+                        position=position,
+                        time=event.timestamp,
+                        kind=kind,
+                        organisation_id=event.organisation_id,
+                        reason=event.reason,
+                        firm_a=event.firm_a,
+                        firm_b=event.firm_b,
+                    )
+            if entry is not None:
+                rows.append(stored_entries.to_row(entry))
+        if organisations:
+            cur.executemany(
+                "INSERT INTO organisations (organisation_id, name) VALUES (%s, %s) "
+                "ON CONFLICT (organisation_id) DO UPDATE SET name = excluded.name",
+                list(organisations.items()),
+            )
+        if reports:
+            cur.executemany(
+                "INSERT INTO reports (report_id, organisation_id, sharing, status, version, "
+                "first_position, last_position) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (report_id) DO UPDATE SET sharing = excluded.sharing, "
+                "status = excluded.status, version = excluded.version, "
+                "last_position = excluded.last_position",
+                list(reports.values()),
+            )
+        if keys:
+            cur.execute("DELETE FROM report_keys WHERE report_id = ANY(%s)", (list(keys),))
+            cur.executemany(
+                "INSERT INTO report_keys (report_id, key) VALUES (%s, %s)",
+                [(r, k) for r, ks in keys.items() for k in sorted(ks)],
+            )
+        if decisions:
+            cur.executemany(
+                "INSERT INTO decisions (a, b, kind, position) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (a, b) DO UPDATE SET kind = excluded.kind, "
+                "position = excluded.position",
+                [(a, b, kind, position) for (a, b), (kind, position) in decisions.items()],
+            )
+        if rows:
+            cur.executemany(stored_entries.INSERT, rows)
+        return dirty | set(reports)
+
+    # Conclusions: firms
+
+    def _cluster(self, cur: Cursor[Any], seeds: set[UUID]) -> set[UUID]:
+        """Every report connected to ``seeds`` by keys or links, with their former firm-mates."""
+        cur.execute(
+            "SELECT m2.report_id FROM memberships m1 JOIN memberships m2 "
+            "ON m1.view = m2.view AND m1.firm_id = m2.firm_id WHERE m1.report_id = ANY(%s)",
+            (list(seeds),),
+        )
+        found = seeds | {row[0] for row in cur.fetchall()}
+        frontier = set(found)
+        while frontier:
+            ids = list(frontier)
+            cur.execute(
+                "SELECT DISTINCT k2.report_id FROM report_keys k1 JOIN report_keys k2 "
+                "ON k1.key = k2.key WHERE k1.report_id = ANY(%s)",
+                (ids,),
+            )
+            reached = {row[0] for row in cur.fetchall()}
+            cur.execute(
+                "SELECT a, b FROM decisions WHERE kind = 'linked' AND (a = ANY(%s) OR b = ANY(%s))",
+                (ids, ids),
+            )
+            reached |= {r for row in cur.fetchall() for r in row}
+            frontier = reached - found
+            found |= frontier
+        return found
+
+    def _resolve(self, cur: Cursor[Any], seeds: set[UUID]) -> None:
+        cluster = self._cluster(cur, seeds)
+        ids = list(cluster)
+        cur.execute(
+            "SELECT report_id, organisation_id, sharing, first_position FROM reports "
+            "WHERE report_id = ANY(%s)",
+            (ids,),
+        )
+        reports = cur.fetchall()
+        cur.execute("SELECT report_id, key FROM report_keys WHERE report_id = ANY(%s)", (ids,))
+        keys: dict[UUID, list[str]] = {}
+        for report_id, key in cur.fetchall():
+            keys.setdefault(report_id, []).append(key)
+        cur.execute(
+            "SELECT a, b, kind FROM decisions WHERE a = ANY(%s) OR b = ANY(%s) ORDER BY position",
+            (ids, ids),
+        )
+        decisions = cur.fetchall()
+        links = [(a, b) for a, b, kind in decisions if kind == "linked"]
+        separations = [(a, b) for a, b, kind in decisions if kind == "separated"]
+        cur.execute("SELECT view, firm_id FROM memberships WHERE report_id = ANY(%s)", (ids,))
+        former: dict[str, set[UUID]] = {}
+        for view, firm_id in cur.fetchall():
+            former.setdefault(view, set()).add(firm_id)
+        private_owners = {str(org) for _, org, sharing, _ in reports if sharing == "private"}
+        views = [PARTNERS, *sorted((private_owners | set(former)) - {PARTNERS})]
+        entries = stored_entries.load(cur, cluster)
+        partner_firms: set[UUID] = set()
+        for view in views:
+            visible = [
+                (r, pos)
+                for r, org, sharing, pos in reports
+                if sharing == "partners" or str(org) == view
+            ]
+            if view != PARTNERS and view not in private_owners:
+                visible = []  # this organisation's private reports left the cluster
+            firm_of = resolve(visible, keys, links, separations)
+            self._replace_view(cur, view, ids, former.get(view, set()), firm_of, entries)
+            if view == PARTNERS:
+                partner_firms = set(firm_of.values())
+            else:
+                stale = list(former.get(PARTNERS, set()) | partner_firms)
+                cur.execute(
+                    "DELETE FROM overridden WHERE view = %s AND firm_id = ANY(%s)", (view, stale)
+                )
+                if firm_of:
+                    cur.executemany(
+                        "INSERT INTO overridden (view, firm_id) VALUES (%s, %s)",
+                        [(view, f) for f in sorted(partner_firms)],
+                    )
+
+    def _replace_view(
+        self,
+        cur: Cursor[Any],
+        view: str,
+        cluster: list[UUID],
+        former_firms: set[UUID],
+        firm_of: dict[UUID, UUID],
+        entries: list[Entry],
+    ) -> None:
+        cur.execute(
+            "DELETE FROM memberships WHERE view = %s AND report_id = ANY(%s)", (view, cluster)
+        )
+        cur.execute(
+            "DELETE FROM firms WHERE view = %s AND firm_id = ANY(%s)", (view, list(former_firms))
+        )
+        cur.execute(
+            "DELETE FROM firm_names WHERE view = %s AND firm_id = ANY(%s)",
+            (view, list(former_firms)),
+        )
+        if not firm_of:
+            return
+        cur.executemany(
+            "INSERT INTO memberships (view, report_id, firm_id) VALUES (%s, %s, %s)",
+            [(view, r, f) for r, f in sorted(firm_of.items())],
+        )
+        members: dict[UUID, set[UUID]] = {}
+        for report, firm in firm_of.items():
+            members.setdefault(firm, set()).add(report)
+        firm_rows, name_rows = [], []
+        for firm_id in sorted(members):
+            own = stored_entries.for_firm(entries, members[firm_id])
+            last = max(e.position for e in own)
+            profile = build_profile(firm_id, own, self.taxonomy, last)
+            firm_rows.append(
+                (
+                    view,
+                    firm_id,
+                    profile.display_name,
+                    profile.country,
+                    profile.risk.level,
+                    LEVELS.index(profile.risk.level),
+                    profile.risk.score,
+                    profile.organisations,
+                    msgspec.json.encode(profile).decode(),
+                    last,
+                )
+            )
+            name_rows += [(view, firm_id, n) for n in _search_names(profile.names)]
+        cur.executemany(
+            "INSERT INTO firms (view, firm_id, display_name, country, level, level_rank, score, "
+            "organisations, profile, as_of_position) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)",
+            firm_rows,
+        )
+        if name_rows:
+            cur.executemany(
+                "INSERT INTO firm_names (view, firm_id, name) VALUES (%s, %s, %s)", name_rows
+            )
+
+
+def _search_names(names: Iterable[str]) -> list[str]:
+    return sorted({n for n in (normalise_name(name) for name in names) if n})

@@ -1,0 +1,389 @@
+"""The read models as the API reads them, for one viewing organisation.
+
+A viewer sees the 'partners' view, except where its own private reports
+reshape a cluster: there its own view overrides. Every answer carries the
+log position it reflects.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+import msgspec
+import psycopg
+from psycopg import Connection, sql
+from psycopg.rows import tuple_row
+
+from projector import entries as stored_entries
+from projector import tables
+from projector.identity import normalise_name, search_keys
+from projector.model import Entry
+from projector.profile import Profile, build_profile
+from projector.risk import LEVELS, Level
+from watchlist.domain.taxonomy import Taxonomy
+
+T = TypeVar("T")
+PARTNERS = "partners"
+VISIBLE = (
+    "(f.view = %(me)s OR (f.view = 'partners' AND NOT EXISTS ("
+    "SELECT 1 FROM overridden o WHERE o.view = %(me)s AND o.firm_id = f.firm_id)))"
+)
+
+
+class NotProjected(Exception):
+    """No read model exists yet: the projector has never run."""
+
+
+class Moved(msgspec.Struct, frozen=True):
+    """The firm asked for is now part of another (its reports were linked)."""
+
+    merged_into: UUID
+
+
+class FirmSummary(msgspec.Struct, frozen=True, kw_only=True):
+    firm_id: UUID
+    display_name: str
+    country: str
+    level: Level
+    score: float
+    organisations: int
+    match: float | None = None
+
+
+class FirmPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[FirmSummary]
+    next_cursor: str | None
+    as_of_position: int
+
+
+class TimelineItem(msgspec.Struct, frozen=True, kw_only=True):
+    position: int
+    time: datetime
+    kind: str
+    organisation_id: UUID | None
+    organisation: str | None
+    report_id: UUID | None
+    summary: str
+    reason: str | None = None
+
+
+class Timeline(msgspec.Struct, frozen=True, kw_only=True):
+    firm_id: UUID
+    items: list[TimelineItem]
+    next_cursor: str | None
+    as_of_position: int
+
+
+def _read(conn: Connection[Any], fn: Callable[[psycopg.Cursor[Any]], T]) -> T:
+    """Run ``fn`` on the live generation; once more if a rebuild swapped it meanwhile."""
+    for attempt in (1, 2):
+        try:
+            with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
+                generation = tables.live_generation(conn)
+                if generation is None:
+                    raise NotProjected("the projector has not built the read models yet")
+                tables.use_generation(conn, generation)
+                return fn(cur)
+        except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _position(cur: psycopg.Cursor[Any]) -> int:
+    row = cur.execute("SELECT position FROM tracking").fetchone()
+    return int(row[0]) if row else 0
+
+
+def projected_position(conn: Connection[Any]) -> int:
+    try:
+        return _read(conn, _position)
+    except NotProjected:
+        return 0
+
+
+def _firm_of(cur: psycopg.Cursor[Any], me: str, report_id: UUID) -> tuple[str, UUID] | None:
+    row = cur.execute(
+        "SELECT view, firm_id FROM memberships WHERE report_id = %s AND view IN (%s, 'partners') "
+        "ORDER BY view = 'partners' LIMIT 1",
+        (report_id, me),
+    ).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def _members(cur: psycopg.Cursor[Any], view: str, firm_id: UUID) -> list[UUID]:
+    cur.execute(
+        "SELECT report_id FROM memberships WHERE view = %s AND firm_id = %s", (view, firm_id)
+    )
+    return [row[0] for row in cur.fetchall()]
+
+
+def firm(
+    conn: Connection[Any],
+    viewer: UUID,
+    firm_id: UUID,
+    taxonomy: Taxonomy,
+    as_of: int | datetime | None = None,
+) -> Profile | Moved | None:
+    me = str(viewer)
+
+    def read(cur: psycopg.Cursor[Any]) -> Profile | Moved | None:
+        found = _firm_of(cur, me, firm_id)
+        if found is None:
+            return None
+        view, current = found
+        if current != firm_id:
+            return Moved(merged_into=current)
+        position = _position(cur)
+        if as_of is None:
+            row = cur.execute(
+                "SELECT profile::text FROM firms WHERE view = %s AND firm_id = %s", (view, firm_id)
+            ).fetchone()
+            assert row is not None
+            profile = msgspec.json.decode(row[0], type=Profile)
+            return msgspec.structs.replace(profile, as_of_position=position)
+        limit = as_of if isinstance(as_of, int) else _position_at(cur, as_of)
+        limit = min(limit, position)
+        members = _members(cur, view, firm_id)
+        own = stored_entries.for_firm(stored_entries.load(cur, members, up_to=limit), members)
+        if not any(e.kind == "submitted" for e in own):
+            return None
+        return build_profile(firm_id, own, taxonomy, limit)
+
+    return _read(conn, read)
+
+
+def _position_at(cur: psycopg.Cursor[Any], moment: datetime) -> int:
+    row = cur.execute(
+        "SELECT coalesce(max(position), 0) FROM entries WHERE time <= %s", (moment,)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def timeline(
+    conn: Connection[Any], viewer: UUID, firm_id: UUID, *, after: int = 0, limit: int = 100
+) -> Timeline | Moved | None:
+    me = str(viewer)
+
+    def read(cur: psycopg.Cursor[Any]) -> Timeline | Moved | None:
+        found = _firm_of(cur, me, firm_id)
+        if found is None:
+            return None
+        view, current = found
+        if current != firm_id:
+            return Moved(merged_into=current)
+        members = _members(cur, view, firm_id)
+        own = [
+            e
+            for e in stored_entries.for_firm(stored_entries.load(cur, members), members)
+            if e.position > after
+        ]
+        page, more = own[:limit], len(own) > limit
+        names = _organisation_names(cur, {e.organisation_id for e in page if e.organisation_id})
+        items = [_timeline_item(e, names, firm_id) for e in page]
+        return Timeline(
+            firm_id=firm_id,
+            items=items,
+            as_of_position=_position(cur),
+            next_cursor=_cursor(page[-1].position) if more else None,
+        )
+
+    return _read(conn, read)
+
+
+def _organisation_names(cur: psycopg.Cursor[Any], ids: set[UUID]) -> dict[UUID, str]:
+    cur.execute(
+        "SELECT organisation_id, name FROM organisations WHERE organisation_id = ANY(%s)",
+        (list(ids),),
+    )
+    return {row[0]: row[1] for row in cur.fetchall()}
+
+
+def _timeline_item(entry: Entry, names: dict[UUID, str], firm_id: UUID) -> TimelineItem:
+    who = names.get(entry.organisation_id) if entry.organisation_id else None
+    by = who or "an organisation"
+    match entry.kind:
+        case "submitted":
+            assert entry.content is not None
+            codes = ", ".join(i.code for i in entry.content.indicators) or "no indicators"
+            summary = (
+                f"{by} reported {entry.content.subject.names[0]} ({entry.content.sharing}): {codes}"
+            )
+        case "amended":
+            summary = f"{by} amended its report: {entry.reason}"
+        case "retracted":
+            summary = f"{by} retracted its report: {entry.reason}"
+        case _:
+            other = entry.firm_b if entry.firm_a == firm_id else entry.firm_a
+            verb = "linked with" if entry.kind == "linked" else "kept apart from"
+            summary = f"{by} {verb} firm {other}: {entry.reason}"
+    return TimelineItem(
+        position=entry.position,
+        time=entry.time,
+        kind=entry.kind,
+        organisation_id=entry.organisation_id,
+        organisation=who,
+        report_id=entry.report_id,
+        summary=summary,
+        reason=entry.reason,
+    )
+
+
+def report_firm(conn: Connection[Any], viewer: UUID, report_id: UUID) -> tuple[UUID, Level] | None:
+    """The firm a report belongs to in its viewer's eyes, and that firm's level."""
+    me = str(viewer)
+
+    def read(cur: psycopg.Cursor[Any]) -> tuple[UUID, Level] | None:
+        found = _firm_of(cur, me, report_id)
+        if found is None:
+            return None
+        row = cur.execute(
+            "SELECT level FROM firms WHERE view = %s AND firm_id = %s", found
+        ).fetchone()
+        return None if row is None else (found[1], row[0])
+
+    try:
+        return _read(conn, read)
+    except NotProjected:
+        return None
+
+
+def search(
+    conn: Connection[Any],
+    viewer: UUID,
+    *,
+    q: str | None,
+    country: str | None,
+    level: Level | None,
+    cursor: str | None,
+    limit: int,
+) -> FirmPage:
+    params: dict[str, Any] = {
+        "me": str(viewer),
+        "country": country,
+        "level": LEVELS.index(level) if level else None,
+    }
+    filters = (
+        " AND (%(country)s::text IS NULL OR f.country = %(country)s)"
+        " AND (%(level)s::int IS NULL OR f.level_rank = %(level)s)"
+    )
+    columns = "f.firm_id, f.display_name, f.country, f.level, f.score, f.organisations"
+
+    def read(cur: psycopg.Cursor[Any]) -> FirmPage:
+        position = _position(cur)
+        if not q:
+            rank, after = _decode_keyset(cursor)
+            params.update(rank=rank, after=after)
+            cur.execute(
+                f"SELECT {columns}, f.level_rank FROM firms f WHERE {VISIBLE}{filters} "
+                "AND (f.level_rank, f.firm_id) < (%(rank)s, %(after)s) "
+                "ORDER BY f.level_rank DESC, f.firm_id DESC LIMIT %(limit)s",
+                params | {"limit": limit + 1},
+            )
+            rows = cur.fetchall()
+            items = [_summary(row[:6], None) for row in rows[:limit]]
+            last = rows[limit - 1] if len(rows) > limit else None
+            return FirmPage(
+                items=items,
+                as_of_position=position,
+                next_cursor=_encode_keyset(last[6], last[0]) if last else None,
+            )
+        offset = _decode_offset(cursor)
+        params.update(keys=search_keys(q, country), name=normalise_name(q))
+        cur.execute(
+            f"WITH exact AS (SELECT DISTINCT m.view, m.firm_id, 2.0::float8 AS match "
+            "  FROM report_keys k JOIN memberships m ON m.report_id = k.report_id "
+            "  WHERE k.key = ANY(%(keys)s) AND m.view IN (%(me)s, 'partners')), "
+            "named AS (SELECT n.view, n.firm_id, max(similarity(n.name, %(name)s)) AS match "
+            "  FROM firm_names n WHERE n.name %% %(name)s AND n.view IN (%(me)s, 'partners') "
+            "  GROUP BY n.view, n.firm_id), "
+            "hits AS (SELECT view, firm_id, max(match) AS match FROM "
+            "  (SELECT * FROM exact UNION ALL SELECT * FROM named) h GROUP BY view, firm_id) "
+            f"SELECT {columns}, h.match FROM hits h JOIN firms f "
+            "  ON f.view = h.view AND f.firm_id = h.firm_id "
+            f"WHERE {VISIBLE}{filters} ORDER BY h.match DESC, f.level_rank DESC, f.firm_id "
+            "OFFSET %(offset)s LIMIT %(limit)s",
+            params | {"offset": offset, "limit": limit + 1},
+        )
+        rows = cur.fetchall()
+        items = [_summary(row[:6], min(float(row[6]), 1.0)) for row in rows[:limit]]
+        more = len(rows) > limit
+        return FirmPage(
+            items=items,
+            as_of_position=position,
+            next_cursor=_cursor(offset + limit) if more else None,
+        )
+
+    try:
+        return _read(conn, read)
+    except NotProjected:
+        return FirmPage(items=[], next_cursor=None, as_of_position=0)
+
+
+def _summary(row: tuple[Any, ...], match: float | None) -> FirmSummary:
+    firm_id, name, country, level, score, organisations = row
+    return FirmSummary(
+        firm_id=firm_id,
+        display_name=name,
+        country=country,
+        level=level,
+        score=score,
+        organisations=organisations,
+        match=match,
+    )
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def _cursor(value: int) -> str:
+    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
+
+
+def _decode_offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor(cursor) from None
+
+
+def _encode_keyset(rank: int, firm_id: UUID) -> str:
+    return base64.urlsafe_b64encode(f"{rank}:{firm_id}".encode()).decode().rstrip("=")
+
+
+def _decode_keyset(cursor: str | None) -> tuple[int, UUID]:
+    if not cursor:
+        return len(LEVELS), UUID(int=(1 << 128) - 1)
+    try:
+        rank, firm_id = (
+            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(":")
+        )
+        return int(rank), UUID(firm_id)
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor(cursor) from None
+
+
+def timeline_cursor(cursor: str | None) -> int:
+    return _decode_offset(cursor)
+
+
+__all__ = [
+    "BadCursor",
+    "FirmPage",
+    "Moved",
+    "NotProjected",
+    "Timeline",
+    "firm",
+    "projected_position",
+    "report_firm",
+    "search",
+    "sql",
+    "timeline",
+]

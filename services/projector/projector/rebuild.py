@@ -1,0 +1,173 @@
+"""Rebuild the read models beside the live ones, then swap them in; and the projector's status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import tuple_row
+
+from projector import tables
+from projector.projection import Projection
+from projector.runner import LOCK_KEY, decode, event_recorder
+from watchlist.database import Database
+from watchlist.domain.taxonomy import Taxonomy
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    generation: int
+    replaced: int | None
+    position: int
+    events: int
+
+
+def rebuild(database: Database, taxonomy: Taxonomy, batch_size: int = 1000) -> Rebuilt:
+    """Replay the whole log into a new generation and make it the live one.
+
+    The API keeps reading the live generation all along. The swap holds the
+    pointer row, so the running projector pauses between two batches, the new
+    generation catches up to the head, and the pointer moves, in one transaction.
+    """
+    projection = Projection(taxonomy)
+    recorder = event_recorder(database)
+    try:
+        with psycopg.connect(database.url, autocommit=True) as conn:
+            generation, position, events = build(conn, recorder, projection, batch_size)
+            with conn.transaction():
+                row = conn.execute(f"SELECT generation FROM {tables.POINTER} FOR UPDATE").fetchone()
+                replaced = None if row is None else int(row[0])
+                position, more = _replay(
+                    conn,
+                    recorder,
+                    projection,
+                    generation,
+                    position,
+                    batch_size,
+                    in_transaction=True,
+                )
+                events += more
+                conn.execute(
+                    f"INSERT INTO {tables.POINTER} (generation) VALUES (%s) "
+                    "ON CONFLICT (singleton) DO UPDATE SET generation = excluded.generation, "
+                    "swapped_at = now()",
+                    (generation,),
+                )
+            if replaced is not None:
+                tables.drop_generation(conn, replaced)
+    finally:
+        recorder.datastore.close()
+    return Rebuilt(generation=generation, replaced=replaced, position=position, events=events)
+
+
+def build(
+    conn: psycopg.Connection[Any], recorder: Any, projection: Projection, batch_size: int = 1000
+) -> tuple[int, int, int]:
+    """A new generation, not live, replayed from the whole log: (generation, position, events)."""
+    tables.ensure_pointer(conn)
+    generation = tables.create_generation(conn)
+    position, events = _replay(conn, recorder, projection, generation, 0, batch_size)
+    return generation, position, events
+
+
+def dump(conn: psycopg.Connection[Any], generation: int) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of a generation, in a stable order: what 'identical' read models means."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    with conn.cursor(row_factory=tuple_row) as cur:
+        cur.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+            "ORDER BY table_name",
+            (tables.schema_name(generation),),
+        )
+        for (table,) in cur.fetchall():
+            columns = "position" if table == "tracking" else "*"
+            query = sql.SQL("SELECT {} FROM {}.{} ORDER BY 1, 2, 3").format(
+                sql.SQL(columns),
+                sql.Identifier(tables.schema_name(generation)),
+                sql.Identifier(table),
+            )
+            if table == "tracking":
+                query = sql.SQL("SELECT position FROM {}.tracking").format(
+                    sql.Identifier(tables.schema_name(generation))
+                )
+            found[table] = cur.execute(query).fetchall()
+    return found
+
+
+def _replay(
+    conn: psycopg.Connection[Any],
+    recorder: Any,
+    projection: Projection,
+    generation: int,
+    after: int,
+    batch_size: int,
+    *,
+    in_transaction: bool = False,
+) -> tuple[int, int]:
+    position, count = after, 0
+    while True:
+        batch = recorder.select_notifications(
+            start=position, limit=batch_size, inclusive_of_start=False
+        )
+        if not batch:
+            return position, count
+        if in_transaction:
+            tables.use_generation(conn, generation)
+            projection.apply(conn, decode(batch))
+        else:
+            with conn.transaction():
+                tables.use_generation(conn, generation)
+                projection.apply(conn, decode(batch))
+        position, count = batch[-1].id, count + len(batch)
+
+
+@dataclass(frozen=True)
+class Status:
+    head: int
+    position: int
+    generation: int | None
+    updated_at: datetime | None
+    running: bool
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+    def stalled(self, now: datetime, after_seconds: float = 30.0) -> bool:
+        """Behind the log, with no batch committed for a while (or no projector at all)."""
+        if self.lag == 0:
+            return False
+        if not self.running or self.updated_at is None:
+            return True
+        return (now - self.updated_at).total_seconds() > after_seconds
+
+
+def status(conn: psycopg.Connection[Any]) -> Status:
+    with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
+        head_row = cur.execute(
+            "SELECT coalesce(max(notification_id), 0) FROM watchlist_events"
+        ).fetchone()
+        running_row = cur.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s "
+            "AND objid = %s AND objsubid = 2 AND granted",
+            LOCK_KEY,
+        ).fetchone()
+        head = int(head_row[0]) if head_row else 0
+        running = bool(running_row and running_row[0])
+        pointer = cur.execute("SELECT to_regclass(%s) IS NOT NULL", (tables.POINTER,)).fetchone()
+        generation = tables.live_generation(conn) if pointer and pointer[0] else None
+        if generation is None:
+            return Status(head=head, position=0, generation=None, updated_at=None, running=running)
+        tables.use_generation(conn, generation)
+        row = cur.execute("SELECT position, updated_at FROM tracking").fetchone()
+        assert row is not None
+        return Status(
+            head=head,
+            position=int(row[0]),
+            generation=generation,
+            updated_at=row[1],
+            running=running,
+        )

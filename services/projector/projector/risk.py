@@ -1,0 +1,110 @@
+"""Risk model v1: a pure, versioned function of a firm's reports.
+
+Every point names the report and indicator it came from. It counts
+independent organisations, not reports: an organisation adds an indicator's
+points once, from its strongest report of it, however often it reports. The
+evidence grade and the source's reliability scale the indicator's default
+weight from the taxonomy. Retracted reports count zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+from projector.model import ReportState
+from watchlist.domain.taxonomy import Taxonomy
+
+MODEL_VERSION = "risk-v1"
+Level = Literal["none", "low", "medium", "high", "critical"]
+LEVELS: tuple[Level, ...] = ("none", "low", "medium", "high", "critical")
+GRADE_FACTOR = {"confirmed": 1.0, "reported": 0.6, "suspected": 0.3}
+# The admiralty scale's source reliability: A completely reliable ... E unreliable,
+# F cannot be judged (weighed like a fairly unreliable source).
+RELIABILITY_FACTOR = {"A": 1.0, "B": 0.9, "C": 0.75, "D": 0.5, "E": 0.3, "F": 0.5}
+# Lowest score of each level above "none" (any positive score is at least "low").
+THRESHOLDS: tuple[tuple[float, Level], ...] = ((25.0, "critical"), (12.0, "high"), (5.0, "medium"))
+
+
+class Contribution(msgspec.Struct, frozen=True, kw_only=True):
+    report_id: UUID
+    organisation_id: UUID
+    indicator: str
+    grade: str
+    reliability: str
+    weight: int
+    points: float
+    counted: bool
+    note: str = ""
+
+
+class Assessment(msgspec.Struct, frozen=True, kw_only=True):
+    model: str
+    score: float
+    level: Level
+    explanation: list[Contribution]
+
+
+def level_for(score: float) -> Level:
+    if score <= 0:
+        return "none"
+    for threshold, level in THRESHOLDS:
+        if score >= threshold:
+            return level
+    return "low"
+
+
+def assess(reports: Iterable[ReportState], taxonomy: Taxonomy) -> Assessment:
+    ordered = sorted(reports, key=lambda r: r.first_position)
+    candidates: list[Contribution] = []
+    for report in ordered:
+        reliability = report.content.source.reliability
+        for indicator in report.content.indicators:
+            known = taxonomy.indicators.get(indicator.code)
+            weight = known.weight if known else 0
+            retracted = report.status == "retracted"
+            points = (
+                0.0
+                if retracted
+                else round(
+                    weight * GRADE_FACTOR[indicator.grade] * RELIABILITY_FACTOR[reliability], 2
+                )
+            )
+            candidates.append(
+                Contribution(
+                    report_id=report.report_id,
+                    organisation_id=report.organisation_id,
+                    indicator=indicator.code,
+                    grade=indicator.grade,
+                    reliability=reliability,
+                    weight=weight,
+                    points=points,
+                    counted=not retracted,
+                    note="retracted: counts zero" if retracted else "",
+                )
+            )
+    # The strongest report of each (organisation, indicator) counts; ties go to the earliest.
+    best: dict[tuple[UUID, str], Contribution] = {}
+    for c in candidates:
+        key = (c.organisation_id, c.indicator)
+        if c.counted and (key not in best or c.points > best[key].points):
+            best[key] = c
+    kept = {id(c) for c in best.values()}
+    explanation = [
+        c
+        if id(c) in kept or not c.counted
+        else msgspec.structs.replace(
+            c,
+            points=0.0,
+            counted=False,
+            note="the same organisation reported this indicator more strongly elsewhere",
+        )
+        for c in candidates
+    ]
+    score = round(sum(c.points for c in explanation if c.counted), 2)
+    return Assessment(
+        model=MODEL_VERSION, score=score, level=level_for(score), explanation=explanation
+    )

@@ -1,0 +1,220 @@
+"""The projector process: follow the event log, project it in batches, exactly once.
+
+It follows the log with eventsourcing's LISTEN/NOTIFY subscription, backed by
+a timed poll so that a lost notification or a dead listening connection never
+stalls it. Each batch of events and its tracking position commit in one
+transaction. One projector writes at a time: it holds a PostgreSQL advisory
+lock on the very connection it writes with, and standbys wait for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from queue import Empty
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import Notification, ShutDown
+from eventsourcing.postgres import (
+    PostgresApplicationRecorder,
+    PostgresFactory,
+    PostgresSubscription,
+)
+from eventsourcing.utils import Environment
+
+from projector import tables
+from projector.projection import Projection
+from watchlist.database import Database
+from watchlist.domain.base import DomainEvent
+from watchlist.domain.taxonomy import Taxonomy
+from watchlist.persistence import MsgspecMapper, MsgspecTranscoder
+
+log = logging.getLogger(__name__)
+LOCK_KEY = (0x5741, 1)  # ("WA", 1): the projector's advisory lock
+
+
+class PolledSubscription(PostgresSubscription):
+    """eventsourcing's subscription, woken by NOTIFY or, at the latest, by a timed poll."""
+
+    def __init__(
+        self,
+        recorder: PostgresApplicationRecorder,
+        gt: int,
+        *,
+        poll_interval: float,
+        batch_size: int,
+    ) -> None:
+        self.poll_interval = poll_interval
+        super().__init__(recorder=recorder, gt=gt)
+        self._select_limit = batch_size
+
+    def _loop_on_pull(self) -> None:
+        # As the library's loop, but its wait for a notification has a timeout.
+        try:
+            self._pull()
+            while not self._has_been_stopped:
+                self._has_been_notified.wait(timeout=self.poll_interval)
+                self._pull()
+        except BaseException as e:
+            if self._thread_error is None:
+                self._thread_error = e
+            self.stop()
+
+    def next_batch(self, timeout: float) -> list[Notification]:
+        """What the subscription holds now, or ``[]`` after ``timeout``."""
+        if self._notifications_index < len(self._notifications):
+            rest = list(self._notifications[self._notifications_index :])
+            self._notifications_index = len(self._notifications)
+            return rest
+        try:
+            batch = list(self._notifications_queue.get(timeout=timeout))
+        except Empty:
+            batch = []
+        except ShutDown:
+            batch = []
+        if self._thread_error is not None:
+            raise self._thread_error
+        self._notifications, self._notifications_index = batch, len(batch)
+        return batch
+
+
+def event_recorder(database: Database) -> PostgresApplicationRecorder:
+    env = Environment("Watchlist", database.eventsourcing_env() | {"POSTGRES_POOL_SIZE": "2"})
+    recorder = PostgresFactory(env).application_recorder()
+    assert isinstance(recorder, PostgresApplicationRecorder)
+    return recorder
+
+
+MAPPER = MsgspecMapper(transcoder=MsgspecTranscoder())
+
+
+def decode(notifications: Sequence[Notification]) -> list[tuple[int, DomainEvent]]:
+    return [(n.id, MAPPER.to_domain_event(n)) for n in notifications]  # type: ignore[misc]
+
+
+@dataclass
+class ProjectorRunner:
+    database: Database
+    taxonomy: Taxonomy
+    batch_size: int = 1000
+    poll_interval: float = 1.0
+
+    def __post_init__(self) -> None:
+        self.projection = Projection(self.taxonomy)
+        self.holds_lock = threading.Event()
+
+    def run(self, stop: threading.Event) -> None:
+        """Project until ``stop`` is set; reconnect and resume after any database failure."""
+        while not stop.is_set():
+            try:
+                self._run_once(stop)
+            except (psycopg.OperationalError, psycopg.InterfaceError, OSError) as exc:
+                self.holds_lock.clear()
+                log.warning("projector lost the database (%s); resuming in 1 s", exc)
+                stop.wait(1.0)
+
+    def _run_once(self, stop: threading.Event) -> None:
+        recorder = event_recorder(self.database)
+        try:
+            with psycopg.connect(self.database.url, autocommit=True) as conn:
+                if not self._take_lock(conn, stop):
+                    return
+                ensure_live_generation(conn)
+                while not stop.is_set():
+                    self._follow(conn, recorder, stop)
+        finally:
+            self.holds_lock.clear()
+            recorder.datastore.close()
+
+    def _take_lock(self, conn: psycopg.Connection[Any], stop: threading.Event) -> bool:
+        waiting = False
+        while not stop.is_set():
+            row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", LOCK_KEY).fetchone()
+            if row and row[0]:
+                self.holds_lock.set()
+                log.info("projector holds the lock")
+                return True
+            if not waiting:
+                log.info("another projector is running; standing by")
+                waiting = True
+            stop.wait(1.0)
+        return False
+
+    def _follow(
+        self,
+        conn: psycopg.Connection[Any],
+        recorder: PostgresApplicationRecorder,
+        stop: threading.Event,
+    ) -> None:
+        position = tracked_position(conn)
+        with PolledSubscription(
+            recorder, gt=position, poll_interval=self.poll_interval, batch_size=self.batch_size
+        ) as subscription:
+            while not stop.is_set():
+                batch = subscription.next_batch(timeout=self.poll_interval)
+                if batch:
+                    self.commit(conn, batch)
+
+    def commit(self, conn: psycopg.Connection[Any], batch: Sequence[Notification]) -> None:
+        """Apply ``batch`` and move the tracking position, in one transaction."""
+        with conn.transaction():
+            row = conn.execute(f"SELECT generation FROM {tables.POINTER} FOR SHARE").fetchone()
+            assert row is not None
+            tables.use_generation(conn, row[0])
+            done = conn.execute("SELECT position FROM tracking").fetchone()
+            assert done is not None
+            # After a rebuild's swap the new generation may be ahead of this subscription.
+            todo = [n for n in batch if n.id > done[0]]
+            if todo:
+                self.projection.apply(conn, decode(todo))
+
+
+def ensure_live_generation(conn: psycopg.Connection[Any]) -> int:
+    tables.ensure_pointer(conn)
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('watchlist_read_model'))")
+        live = tables.live_generation(conn)
+        if live is not None:
+            return live
+    generation = tables.create_generation(conn)
+    with conn.transaction():
+        conn.execute(
+            f"INSERT INTO {tables.POINTER} (generation) VALUES (%s) "
+            "ON CONFLICT (singleton) DO NOTHING",
+            (generation,),
+        )
+        live = tables.live_generation(conn)
+    if live != generation:
+        tables.drop_generation(conn, generation)
+    assert live is not None
+    return live
+
+
+def tracked_position(conn: psycopg.Connection[Any]) -> int:
+    with conn.transaction():
+        generation = tables.live_generation(conn)
+        if generation is None:
+            return 0
+        tables.use_generation(conn, generation)
+        row = conn.execute("SELECT position FROM tracking").fetchone()
+        return int(row[0]) if row else 0
+
+
+def run_in_thread(runner: ProjectorRunner) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(stop,), name="projector", daemon=True)
+    thread.start()
+    return thread, stop
+
+
+def wait_for(predicate: Any, timeout: float, interval: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())

@@ -1,0 +1,153 @@
+"""Read-model tables. Each build lives in a schema of its own, a *generation*.
+
+The live generation is named in ``watchlist_read_model``; a rebuild fills a new
+generation beside it while the API keeps reading the live one, then one
+transaction points the API (and the projector) at the new one. The tracking
+position lives inside each generation, so read models and position always
+travel together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import Connection, sql
+from psycopg.rows import tuple_row
+
+POINTER = "watchlist_read_model"
+SCHEMA_PREFIX = "watchlist_rm_"
+
+POINTER_DDL = f"""CREATE TABLE IF NOT EXISTS {POINTER} (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    generation integer NOT NULL,
+    swapped_at timestamptz NOT NULL DEFAULT now())"""
+
+# Every statement runs with search_path set to the generation's schema.
+GENERATION_DDL = [
+    """CREATE TABLE tracking (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        position bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now())""",
+    "INSERT INTO tracking (position) VALUES (0)",
+    """CREATE TABLE organisations (
+        organisation_id uuid PRIMARY KEY,
+        name text NOT NULL)""",
+    # The current state of every report, as the log last left it.
+    """CREATE TABLE reports (
+        report_id uuid PRIMARY KEY,
+        organisation_id uuid NOT NULL,
+        sharing text NOT NULL,
+        status text NOT NULL,
+        version integer NOT NULL,
+        first_position bigint NOT NULL,
+        last_position bigint NOT NULL)""",
+    # Normalised match keys of each report's current version.
+    """CREATE TABLE report_keys (
+        report_id uuid NOT NULL,
+        key text NOT NULL,
+        PRIMARY KEY (report_id, key))""",
+    "CREATE INDEX report_keys_by_key ON report_keys (key)",
+    # One row per event about a report or a firm: the timeline, and what profiles fold.
+    """CREATE TABLE entries (
+        position bigint PRIMARY KEY,
+        time timestamptz NOT NULL,
+        kind text NOT NULL,
+        report_id uuid,
+        organisation_id uuid,
+        content jsonb,
+        reason text,
+        firm_a uuid,
+        firm_b uuid)""",
+    "CREATE INDEX entries_by_report ON entries (report_id, position)",
+    # Investigators' decisions: links and separations between reports (firm ids).
+    """CREATE TABLE decisions (
+        a uuid NOT NULL,
+        b uuid NOT NULL,
+        kind text NOT NULL,
+        position bigint NOT NULL,
+        PRIMARY KEY (a, b))""",
+    "CREATE INDEX decisions_by_b ON decisions (b)",
+    # Which firm each report belongs to, per view: 'partners' (shared reports only)
+    # or an organisation's own view (shared reports and its private ones).
+    """CREATE TABLE memberships (
+        view text NOT NULL,
+        report_id uuid NOT NULL,
+        firm_id uuid NOT NULL,
+        PRIMARY KEY (view, report_id))""",
+    "CREATE INDEX memberships_by_firm ON memberships (view, firm_id)",
+    """CREATE TABLE firms (
+        view text NOT NULL,
+        firm_id uuid NOT NULL,
+        display_name text NOT NULL,
+        country text NOT NULL,
+        level text NOT NULL,
+        level_rank smallint NOT NULL,
+        score double precision NOT NULL,
+        organisations integer NOT NULL,
+        profile jsonb NOT NULL,
+        as_of_position bigint NOT NULL,
+        PRIMARY KEY (view, firm_id))""",
+    """CREATE TABLE firm_names (
+        view text NOT NULL,
+        firm_id uuid NOT NULL,
+        name text NOT NULL,
+        PRIMARY KEY (view, firm_id, name))""",
+    "CREATE INDEX firm_names_trgm ON firm_names USING gin (name gin_trgm_ops)",
+    "CREATE INDEX firms_by_level ON firms (view, level_rank, firm_id)",
+    # Partner-view firms that an organisation's private reports reshape in its own view.
+    """CREATE TABLE overridden (
+        view text NOT NULL,
+        firm_id uuid NOT NULL,
+        PRIMARY KEY (view, firm_id))""",
+]
+
+
+def schema_name(generation: int) -> str:
+    return f"{SCHEMA_PREFIX}{generation}"
+
+
+def ensure_pointer(conn: Connection[Any]) -> None:
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('watchlist_read_model'))")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        conn.execute(POINTER_DDL)
+
+
+def live_generation(conn: Connection[Any]) -> int | None:
+    with conn.cursor(row_factory=tuple_row) as cur:
+        row = cur.execute(f"SELECT generation FROM {POINTER}").fetchone()
+    return None if row is None else int(row[0])
+
+
+def create_generation(conn: Connection[Any]) -> int:
+    """A new, empty generation schema; not live until swapped in."""
+    with conn.transaction():
+        with conn.cursor(row_factory=tuple_row) as cur:
+            row = cur.execute(
+                "SELECT coalesce(max(substring(nspname FROM %s)::int), 0) + 1 FROM pg_namespace "
+                "WHERE nspname LIKE %s",
+                (f"^{SCHEMA_PREFIX}(\\d+)$", f"{SCHEMA_PREFIX}%"),
+            ).fetchone()
+        assert row is not None
+        generation = int(row[0])
+        schema = sql.Identifier(schema_name(generation))
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(schema))
+        conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(schema))
+        for statement in GENERATION_DDL:
+            conn.execute(statement)
+    return generation
+
+
+def drop_generation(conn: Connection[Any], generation: int) -> None:
+    conn.execute(
+        sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema_name(generation)))
+    )
+
+
+def use_generation(conn: Connection[Any], generation: int) -> None:
+    """Point unqualified table names of this transaction at ``generation``."""
+    conn.execute(
+        sql.SQL("SET LOCAL search_path TO {}, public").format(
+            sql.Identifier(schema_name(generation))
+        )
+    )
