@@ -10,12 +10,12 @@ from typing import Any
 import msgspec
 from eventsourcing.utils import get_topic
 
-from watchlist.api.controllers.health import Health
-from watchlist.api.controllers.reports import Submitted
-from watchlist.api.openapi import Problem
 from projector.profile import Profile
 from projector.queries import FirmPage, Timeline
 from watchlist.api.controllers.firms import Decided, Decision
+from watchlist.api.controllers.health import Health
+from watchlist.api.controllers.reports import Submitted
+from watchlist.api.openapi import Problem
 from watchlist.domain import decision, organisation, report
 from watchlist.domain.base import DomainEvent
 from watchlist.domain.contract import Amendment, ReportBody, Retraction
