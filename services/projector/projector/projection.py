@@ -233,56 +233,63 @@ class Projection:
         decisions = cur.fetchall()
         links = [(a, b) for a, b, kind in decisions if kind == "linked"]
         separations = [(a, b) for a, b, kind in decisions if kind == "separated"]
-        cur.execute("SELECT view, firm_id FROM memberships WHERE report_id = ANY(%s)", (ids,))
-        former: dict[str, set[UUID]] = {}
-        for view, firm_id in cur.fetchall():
-            former.setdefault(view, set()).add(firm_id)
-        private_owners = {str(org) for _, org, sharing, _ in reports if sharing == "private"}
-        views = [PARTNERS, *sorted((private_owners | set(former)) - {PARTNERS})]
+        self._forget(cur, ids)
         entries = stored_entries.load(cur, cluster)
-        partner_firms: set[UUID] = set()
-        for view in views:
-            visible = [
-                (r, pos)
-                for r, org, sharing, pos in reports
-                if sharing == "partners" or str(org) == view
-            ]
-            if view != PARTNERS and view not in private_owners:
-                visible = []  # this organisation's private reports left the cluster
-            firm_of = resolve(visible, keys, links, separations)
-            self._replace_view(cur, view, ids, former.get(view, set()), firm_of, entries)
-            if view == PARTNERS:
-                partner_firms = set(firm_of.values())
-            else:
-                stale = list(former.get(PARTNERS, set()) | partner_firms)
-                cur.execute(
-                    "DELETE FROM overridden WHERE view = %s AND firm_id = ANY(%s)", (view, stale)
-                )
-                if firm_of:
-                    cur.executemany(
-                        "INSERT INTO overridden (view, firm_id) VALUES (%s, %s)",
-                        [(view, f) for f in sorted(partner_firms)],
-                    )
+        # Each connected group of reports (by keys and links) is rendered on its own, so
+        # that what a batch holds together never changes which views render what.
+        everything = resolve([(r, pos) for r, _, _, pos in reports], keys, links, [])
+        groups: dict[UUID, list[tuple[Any, ...]]] = {}
+        for row in reports:
+            groups.setdefault(everything[row[0]], []).append(row)
+        for group in groups.values():
+            self._render(cur, group, keys, links, separations, entries)
 
-    def _replace_view(
+    def _forget(self, cur: Cursor[Any], reports: list[UUID]) -> None:
+        """Remove every view's firms that rest on any of ``reports``."""
+        cur.execute(
+            "DELETE FROM memberships WHERE report_id = ANY(%s) RETURNING view, firm_id", (reports,)
+        )
+        former = set(cur.fetchall())
+        for view in {v for v, _ in former}:
+            firms = [f for v, f in former if v == view]
+            cur.execute("DELETE FROM firms WHERE view = %s AND firm_id = ANY(%s)", (view, firms))
+            cur.execute(
+                "DELETE FROM firm_names WHERE view = %s AND firm_id = ANY(%s)", (view, firms)
+            )
+        partner_firms = [f for v, f in former if v == PARTNERS]
+        cur.execute("DELETE FROM overridden WHERE firm_id = ANY(%s)", (partner_firms,))
+
+    def _render(
         self,
         cur: Cursor[Any],
-        view: str,
-        cluster: list[UUID],
-        former_firms: set[UUID],
-        firm_of: dict[UUID, UUID],
+        group: list[tuple[Any, ...]],
+        keys: dict[UUID, list[str]],
+        links: list[tuple[UUID, UUID]],
+        separations: list[tuple[UUID, UUID]],
         entries: list[Entry],
     ) -> None:
-        cur.execute(
-            "DELETE FROM memberships WHERE view = %s AND report_id = ANY(%s)", (view, cluster)
-        )
-        cur.execute(
-            "DELETE FROM firms WHERE view = %s AND firm_id = ANY(%s)", (view, list(former_firms))
-        )
-        cur.execute(
-            "DELETE FROM firm_names WHERE view = %s AND firm_id = ANY(%s)",
-            (view, list(former_firms)),
-        )
+        """Firms of one connected group of reports, in every view that sees it differently."""
+        private_owners = sorted({str(org) for _, org, sharing, _ in group if sharing == "private"})
+        partner_firms: set[UUID] = set()
+        for view in [PARTNERS, *private_owners]:
+            visible = [
+                (r, pos)
+                for r, org, sharing, pos in group
+                if sharing == "partners" or str(org) == view
+            ]
+            firm_of = resolve(visible, keys, links, separations)
+            self._insert_view(cur, view, firm_of, entries)
+            if view == PARTNERS:
+                partner_firms = set(firm_of.values())
+            elif partner_firms:
+                cur.executemany(
+                    "INSERT INTO overridden (view, firm_id) VALUES (%s, %s)",
+                    [(view, f) for f in sorted(partner_firms)],
+                )
+
+    def _insert_view(
+        self, cur: Cursor[Any], view: str, firm_of: dict[UUID, UUID], entries: list[Entry]
+    ) -> None:
         if not firm_of:
             return
         cur.executemany(

@@ -83,15 +83,12 @@ def dump(conn: psycopg.Connection[Any], generation: int) -> dict[str, list[tuple
             (tables.schema_name(generation),),
         )
         for (table,) in cur.fetchall():
-            columns = "position" if table == "tracking" else "*"
-            query = sql.SQL("SELECT {} FROM {}.{} ORDER BY 1, 2, 3").format(
-                sql.SQL(columns),
-                sql.Identifier(tables.schema_name(generation)),
-                sql.Identifier(table),
-            )
-            if table == "tracking":
-                query = sql.SQL("SELECT position FROM {}.tracking").format(
-                    sql.Identifier(tables.schema_name(generation))
+            schema = sql.Identifier(tables.schema_name(generation))
+            if table == "tracking":  # its time of update differs; its position may not
+                query = sql.SQL("SELECT position FROM {}.tracking").format(schema)
+            else:
+                query = sql.SQL("SELECT * FROM {}.{} t ORDER BY t::text").format(
+                    schema, sql.Identifier(table)
                 )
             found[table] = cur.execute(query).fetchall()
     return found
