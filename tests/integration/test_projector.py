@@ -7,13 +7,8 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import psycopg
 import pytest
 
-from projector import tables
-from projector.projection import Projection
-from projector.rebuild import build, dump, rebuild
-from projector.runner import event_recorder
 from watchlist.api.examples import EXAMPLE_REPORT
 
 RAI_CYRILLIC = {
