@@ -139,6 +139,7 @@ def test_up_serves_reports_and_stops_cleanly_on_sigterm(cli_env):
             headers={"Authorization": f"Bearer {reporter['key']}"},
         )
         assert submitted.status_code == 201, submitted.text
+        assert submitted.json()["projected"] is True, "up runs the projector too"
         as_partner = httpx.get(
             f"{up.url}/v1/reports/{submitted.json()['id']}",
             headers={"Authorization": f"Bearer {demo_key}"},
