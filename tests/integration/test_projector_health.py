@@ -62,3 +62,23 @@ def test_projector_status_prints_head_position_and_lag(client, member, database,
     assert found["lag"] == 0
     assert found["head"] == found["position"] > 0
     assert found["running"] is True
+
+
+def test_a_second_projector_stands_by_and_takes_over_when_the_first_stops(
+    client, member, projector, database, watchlist
+):
+    from projector.runner import ProjectorRunner, run_in_thread
+
+    standby = ProjectorRunner(database, watchlist.taxonomy, poll_interval=0.2)
+    thread, stop = run_in_thread(standby)
+    try:
+        time.sleep(1.5)
+        assert not standby.holds_lock.is_set(), "two projectors must never both write"
+        projector.stop()
+        assert standby.holds_lock.wait(10), "the standby never took over"
+        answer = client.post("/v1/reports", json=EXAMPLE_REPORT, headers=member.headers()).json()
+        assert answer["projected"] is True
+    finally:
+        stop.set()
+        thread.join(30)
+        projector.start()
