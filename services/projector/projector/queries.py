@@ -115,6 +115,15 @@ def _firm_of(cur: psycopg.Cursor[Any], me: str, report_id: UUID) -> tuple[str, U
     return None if row is None else (row[0], row[1])
 
 
+def _locate(cur: psycopg.Cursor[Any], me: str, firm_id: UUID) -> str | Moved | None:
+    """The view in which ``me`` sees firm ``firm_id``; where it went; or None if unseen."""
+    found = _firm_of(cur, me, firm_id)
+    if found is None:
+        return None
+    view, current = found
+    return view if current == firm_id else Moved(merged_into=current)
+
+
 def _members(cur: psycopg.Cursor[Any], view: str, firm_id: UUID) -> list[UUID]:
     cur.execute(
         "SELECT report_id FROM memberships WHERE view = %s AND firm_id = %s", (view, firm_id)
@@ -132,12 +141,9 @@ def firm(
     me = str(viewer)
 
     def read(cur: psycopg.Cursor[Any]) -> Profile | Moved | None:
-        found = _firm_of(cur, me, firm_id)
-        if found is None:
-            return None
-        view, current = found
-        if current != firm_id:
-            return Moved(merged_into=current)
+        view = _locate(cur, me, firm_id)
+        if not isinstance(view, str):
+            return view
         position = _position(cur)
         if as_of is None:
             row = cur.execute(
@@ -170,12 +176,9 @@ def timeline(
     me = str(viewer)
 
     def read(cur: psycopg.Cursor[Any]) -> Timeline | Moved | None:
-        found = _firm_of(cur, me, firm_id)
-        if found is None:
-            return None
-        view, current = found
-        if current != firm_id:
-            return Moved(merged_into=current)
+        view = _locate(cur, me, firm_id)
+        if not isinstance(view, str):
+            return view
         members = _members(cur, view, firm_id)
         own = [
             e

@@ -90,6 +90,31 @@ def _as_of(value: str | None) -> int | datetime | None:
     return moment
 
 
+EXAMPLE_DECIDED = {
+    "id": "3f9c2b1a-7d6e-4c5b-8a9f-0e1d2c3b4a59",
+    "position": 43,
+    "firm_ids": EXAMPLE_DECISION["firm_ids"],
+    "projected": True,
+    "firm_id": EXAMPLE_DECISION["firm_ids"][0],
+}
+
+
+def decision_route(path: str, operation_id: str, summary: str) -> Any:
+    """The route of an investigator's decision: both kinds take and answer the same."""
+    return post(
+        path,
+        operation_id=operation_id,
+        summary=summary,
+        guards=[DECIDERS],
+        before_request=expect_json(Decision),
+        sync_to_thread=True,
+        status_code=201,
+        responses=responses(
+            201, Decided, EXAMPLE_DECIDED, "recorded", 401, 403, 404, 409, 415, 422
+        ),
+    )
+
+
 class FirmController(Controller):
     path = "/v1/firms"
     tags = ["firms"]  # noqa: RUF012 - Litestar's class attribute
@@ -222,33 +247,7 @@ class FirmController(Controller):
             return _moved(found, "/v1/firms/{}/timeline")
         return Response(found)
 
-    @post(
-        "/links",
-        operation_id="linkFirms",
-        summary="Decide that two firms are one",
-        guards=[DECIDERS],
-        before_request=expect_json(Decision),
-        sync_to_thread=True,
-        status_code=201,
-        responses=responses(
-            201,
-            Decided,
-            {
-                "id": EXAMPLE_PROFILE["firm_id"],
-                "position": 43,
-                "firm_ids": EXAMPLE_DECISION["firm_ids"],
-                "projected": True,
-                "firm_id": EXAMPLE_DECISION["firm_ids"][0],
-            },
-            "recorded",
-            401,
-            403,
-            404,
-            409,
-            415,
-            422,
-        ),
-    )
+    @decision_route("/links", "linkFirms", "Decide that two firms are one")
     def link(
         self,
         request: Request[Principal, str, State],
@@ -258,32 +257,10 @@ class FirmController(Controller):
     ) -> Response[Decided]:
         return self._decide(request, watchlist, data, prefer, link=True)
 
-    @post(
+    @decision_route(
         "/separations",
-        operation_id="separateFirms",
-        summary="Decide that two firms are different, whatever their identifiers say",
-        guards=[DECIDERS],
-        before_request=expect_json(Decision),
-        sync_to_thread=True,
-        status_code=201,
-        responses=responses(
-            201,
-            Decided,
-            {
-                "id": EXAMPLE_PROFILE["firm_id"],
-                "position": 44,
-                "firm_ids": EXAMPLE_DECISION["firm_ids"],
-                "projected": True,
-                "firm_id": EXAMPLE_DECISION["firm_ids"][0],
-            },
-            "recorded",
-            401,
-            403,
-            404,
-            409,
-            415,
-            422,
-        ),
+        "separateFirms",
+        "Decide that two firms are different, whatever their identifiers say",
     )
     def separate(
         self,
