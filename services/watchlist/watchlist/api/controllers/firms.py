@@ -99,7 +99,7 @@ EXAMPLE_DECIDED = {
 }
 
 
-def decision_route(path: str, operation_id: str, summary: str) -> Any:
+def decision_route(path: str, operation_id: str, summary: str) -> post:
     """The route of an investigator's decision: both kinds take and answer the same."""
     return post(
         path,
