@@ -19,9 +19,11 @@ from uuid import UUID
 
 import psycopg
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar.testing import TestClient
 from psycopg import sql
 
+from projector.chain import Chain
 from projector.runner import ProjectorRunner, run_in_thread
 from watchlist.api.app import create_app
 from watchlist.api.examples import EXAMPLE_REPORT
@@ -73,6 +75,13 @@ def settings(
     )
 
 
+SIGNING_SEED = bytes(range(32))  # tests sign with a fixed key, so they can check signatures
+
+
+def signing_chain() -> Chain:
+    return Chain(Ed25519PrivateKey.from_private_bytes(SIGNING_SEED), every=50, seconds=60)
+
+
 class ProjectorThread:
     """The projector, running in this process as `watchlist up` runs it; tests may stop it."""
 
@@ -81,7 +90,9 @@ class ProjectorThread:
         self.thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self.runner = ProjectorRunner(self.database, self.taxonomy, poll_interval=0.2)
+        self.runner = ProjectorRunner(
+            self.database, self.taxonomy, signing_chain(), poll_interval=0.2
+        )
         self.thread, self.stop_event = run_in_thread(self.runner)
         assert self.runner.holds_lock.wait(30), "the projector never took its lock"
 
@@ -90,6 +101,12 @@ class ProjectorThread:
             self.stop_event.set()
             self.thread.join(30)
             self.thread = None
+
+
+@pytest.fixture
+def new_projector(database: Database, watchlist: Watchlist) -> Any:
+    """A second projector runner, for tests of standby and takeover."""
+    return lambda: ProjectorRunner(database, watchlist.taxonomy, signing_chain(), poll_interval=0.2)
 
 
 @pytest.fixture(scope="session")

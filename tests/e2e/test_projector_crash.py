@@ -17,6 +17,7 @@ import msgspec
 import psycopg
 import pytest
 
+from conftest import SIGNING_SEED
 from projector import tables
 from projector.projection import Projection
 from projector.rebuild import build, dump, status
@@ -78,6 +79,7 @@ def projector_env(database, master_key):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHLIST_")}
     env["WATCHLIST_DATABASE_URL"] = database.url
     env["WATCHLIST_MASTER_KEY"] = base64.b64encode(master_key).decode()
+    env["WATCHLIST_SIGNING_KEY"] = base64.b64encode(SIGNING_SEED).decode()
     return env
 
 

@@ -65,11 +65,11 @@ def test_projector_status_prints_head_position_and_lag(client, member, database,
 
 
 def test_a_second_projector_stands_by_and_takes_over_when_the_first_stops(
-    client, member, projector, database, watchlist
+    client, member, projector, new_projector
 ):
-    from projector.runner import ProjectorRunner, run_in_thread
+    from projector.runner import run_in_thread
 
-    standby = ProjectorRunner(database, watchlist.taxonomy, poll_interval=0.2)
+    standby = new_projector()
     thread, stop = run_in_thread(standby)
     try:
         time.sleep(1.5)

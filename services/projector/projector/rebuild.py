@@ -64,12 +64,16 @@ def rebuild(database: Database, taxonomy: Taxonomy, batch_size: int = 1000) -> R
 
 
 def build(
-    conn: psycopg.Connection[Any], recorder: Any, projection: Projection, batch_size: int = 1000
+    conn: psycopg.Connection[Any],
+    recorder: Any,
+    projection: Projection,
+    batch_size: int = 1000,
+    up_to: int | None = None,
 ) -> tuple[int, int, int]:
-    """A new generation, not live, replayed from the whole log: (generation, position, events)."""
+    """A new generation, not live, replayed from the log: (generation, position, events)."""
     tables.ensure_pointer(conn)
     generation = tables.create_generation(conn)
-    position, events = _replay(conn, recorder, projection, generation, 0, batch_size)
+    position, events = _replay(conn, recorder, projection, generation, 0, batch_size, up_to=up_to)
     return generation, position, events
 
 
@@ -103,11 +107,12 @@ def _replay(
     batch_size: int,
     *,
     in_transaction: bool = False,
+    up_to: int | None = None,
 ) -> tuple[int, int]:
     position, count = after, 0
     while True:
         batch = recorder.select_notifications(
-            start=position, limit=batch_size, inclusive_of_start=False
+            start=position, limit=batch_size, stop=up_to, inclusive_of_start=False
         )
         if not batch:
             return position, count

@@ -27,6 +27,8 @@ from eventsourcing.postgres import (
 from eventsourcing.utils import Environment
 
 from projector import tables
+from projector.chain import Chain
+from projector.chain import ensure_tables as ensure_chain_tables
 from projector.projection import Projection
 from watchlist.database import Database
 from watchlist.domain.base import DomainEvent
@@ -100,6 +102,7 @@ def decode(notifications: Sequence[Notification]) -> list[tuple[int, DomainEvent
 class ProjectorRunner:
     database: Database
     taxonomy: Taxonomy
+    chain: Chain
     batch_size: int = 1000
     poll_interval: float = 1.0
 
@@ -124,6 +127,7 @@ class ProjectorRunner:
                 if not self._take_lock(conn, stop):
                     return
                 ensure_live_generation(conn)
+                ensure_chain_tables(conn)
                 while not stop.is_set():
                     self._follow(conn, recorder, stop)
         finally:
@@ -171,6 +175,7 @@ class ProjectorRunner:
             todo = [n for n in batch if n.id > done[0]]
             if todo:
                 self.projection.apply(conn, decode(todo))
+            self.chain.extend(conn, batch[-1].id)
 
 
 def ensure_live_generation(conn: psycopg.Connection[Any]) -> int:

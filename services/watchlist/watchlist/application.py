@@ -23,7 +23,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
 from psycopg import Connection
 
-from watchlist import sealing
+from watchlist import access, sealing
 from watchlist.domain.contract import ReportBody, check_report
 from watchlist.domain.decision import (
     FirmDecision,
@@ -84,6 +84,25 @@ class Watchlist(Application[UUID]):
         assert isinstance(recorder, PostgresApplicationRecorder)
         with recorder.datastore.get_connection() as conn:
             yield conn
+
+    # The access log
+
+    def record_access(self, entry: access.Access) -> None:
+        self._sql(access.INSERT, access.row(entry))
+
+    def access_log(
+        self,
+        *,
+        organisation: UUID | None = None,
+        firm: UUID | None = None,
+        report: UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> access.AccessPage:
+        statement, params = access.query(organisation, firm, report, since, until, cursor, limit)
+        return access.page(self._sql(statement, params), limit)
 
     # Organisations and keys
 

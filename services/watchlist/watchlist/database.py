@@ -112,14 +112,23 @@ def master_key(settings: Settings, database: Database) -> bytes:
     Generated into the data directory on the embedded default; an external
     database must be given one, so that no key sits beside a shared server.
     """
-    if settings.master_key is not None:
-        return settings.master_key
+    return _key(settings.master_key, database, "WATCHLIST_MASTER_KEY", "master.key")
+
+
+def signing_key(settings: Settings, database: Database) -> bytes:
+    """The Ed25519 seed that signs the event log's checkpoints; kept like the master key."""
+    return _key(settings.signing_key, database, "WATCHLIST_SIGNING_KEY", "signing.key")
+
+
+def _key(given: bytes | None, database: Database, name: str, filename: str) -> bytes:
+    if given is not None:
+        return given
     if not database.embedded or database.data_dir is None:
         raise SettingsError(
-            "WATCHLIST_MASTER_KEY is required with WATCHLIST_DATABASE_URL "
+            f"{name} is required with WATCHLIST_DATABASE_URL "
             "(32 random bytes, base64; e.g. `openssl rand -base64 32`)"
         )
-    return _key_file(database.data_dir / "master.key")
+    return _key_file(database.data_dir / filename)
 
 
 def _key_file(path: Path) -> bytes:

@@ -91,6 +91,30 @@ TABLES = [
         ON watchlist_reports (organisation_id, seq DESC)""",
     """CREATE INDEX IF NOT EXISTS watchlist_reports_shared
         ON watchlist_reports (seq DESC) WHERE sharing = 'partners'""",
+    """CREATE TABLE IF NOT EXISTS watchlist_access_log (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL,
+        request_id uuid NOT NULL,
+        organisation_id uuid NOT NULL,
+        key_id uuid NOT NULL,
+        role text NOT NULL,
+        method text NOT NULL,
+        route text NOT NULL,
+        path text NOT NULL,
+        report_ids uuid[] NOT NULL,
+        firm_ids uuid[] NOT NULL,
+        status integer NOT NULL,
+        latency_ms real NOT NULL)""",
+    """CREATE INDEX IF NOT EXISTS watchlist_access_by_org
+        ON watchlist_access_log (organisation_id, id)""",
+    """CREATE INDEX IF NOT EXISTS watchlist_access_by_firm
+        ON watchlist_access_log USING gin (firm_ids)""",
+    """CREATE INDEX IF NOT EXISTS watchlist_access_by_report
+        ON watchlist_access_log USING gin (report_ids)""",
+    """CREATE OR REPLACE FUNCTION watchlist_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$""",
+    """CREATE OR REPLACE TRIGGER watchlist_access_log_append_only BEFORE UPDATE OR DELETE
+        ON watchlist_access_log FOR EACH ROW EXECUTE FUNCTION watchlist_append_only()""",
 ]
 
 

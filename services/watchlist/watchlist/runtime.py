@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from watchlist.application import Watchlist
-from watchlist.database import Database, master_key, open_database
+from watchlist.database import Database, master_key, open_database, signing_key
 from watchlist.domain.taxonomy import Taxonomy
 from watchlist.settings import Settings
 
@@ -28,6 +28,9 @@ class Runtime:
     settings: Settings
     database: Database
     app: Watchlist
+
+    def signing_key(self) -> bytes:
+        return signing_key(self.settings, self.database)
 
     def close(self) -> None:
         self.app.close()

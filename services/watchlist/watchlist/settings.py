@@ -25,6 +25,9 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     pool_size: int = 4
     pool_overflow: int = 8
+    signing_key: bytes | None = None
+    checkpoint_every: int = 1000
+    checkpoint_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -32,10 +35,13 @@ class Settings:
         settings = cls(
             data_dir=Path(env.get("WATCHLIST_DATA_DIR") or ".watchlist"),
             database_url=env.get("WATCHLIST_DATABASE_URL") or None,
-            master_key=_master_key(env.get("WATCHLIST_MASTER_KEY")),
+            master_key=_key32(env.get("WATCHLIST_MASTER_KEY"), "WATCHLIST_MASTER_KEY"),
             host=env.get("WATCHLIST_HOST") or "127.0.0.1",
             port=_int(env, "WATCHLIST_PORT", 8000),
             pool_size=_int(env, "WATCHLIST_DB_POOL_SIZE", 4),
+            signing_key=_key32(env.get("WATCHLIST_SIGNING_KEY"), "WATCHLIST_SIGNING_KEY"),
+            checkpoint_every=_int(env, "WATCHLIST_CHECKPOINT_EVERY", 1000),
+            checkpoint_seconds=float(_int(env, "WATCHLIST_CHECKPOINT_SECONDS", 60)),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -54,13 +60,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
 
 
-def _master_key(raw: str | None) -> bytes | None:
+def _key32(raw: str | None, name: str) -> bytes | None:
     if not raw:
         return None
     try:
         key = base64.b64decode(raw, validate=True)
     except binascii.Error:
-        raise SettingsError("WATCHLIST_MASTER_KEY must be base64") from None
+        raise SettingsError(f"{name} must be base64") from None
     if len(key) != 32:
-        raise SettingsError("WATCHLIST_MASTER_KEY must decode to 32 bytes (AES-256)")
+        raise SettingsError(f"{name} must decode to 32 bytes")
     return key

@@ -13,7 +13,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from watchlist import __version__
+from watchlist.api.access_log import AccessLog
 from watchlist.api.auth import BearerKeyAuthentication
+from watchlist.api.controllers.audit import AuditController
 from watchlist.api.controllers.firms import FirmController
 from watchlist.api.controllers.health import live, ready
 from watchlist.api.controllers.reports import ReportController
@@ -39,12 +41,12 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
         use_handler_docstrings=True,
     )
     authentication = DefineMiddleware(BearerKeyAuthentication, exclude=["^/health/", "^/schema"])
-    handlers: list[Any] = [live, ready, ReportController, FirmController]
+    handlers: list[Any] = [live, ready, ReportController, FirmController, AuditController]
     return Litestar(
         route_handlers=handlers,
         state=State({"watchlist": watchlist}),
         dependencies={"watchlist": Provide(_watchlist, sync_to_thread=False)},
-        middleware=[authentication],
+        middleware=[authentication, AccessLog()],
         exception_handlers=dict(EXCEPTION_HANDLERS),
         plugins=[ProblemDetailsPlugin()],
         openapi_config=openapi,

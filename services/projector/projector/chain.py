@@ -1,0 +1,104 @@
+"""The hash-chain projection: every stored event chained, with signed checkpoints.
+
+It runs inside the projector's batch transaction, so the chain and the read
+models advance together, exactly once. The chain lives in its own tables,
+outside the read-model generations: a rebuild never touches it. The tables
+refuse UPDATE and DELETE, like the access log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from psycopg.rows import tuple_row
+
+from watchlist.audit import chain
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS watchlist_chain (
+        position bigint PRIMARY KEY,
+        hash bytea NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS watchlist_checkpoints (
+        position bigint PRIMARY KEY,
+        hash bytea NOT NULL,
+        signature bytea NOT NULL,
+        public_key bytea NOT NULL,
+        signed_at timestamptz NOT NULL)""",
+    """CREATE OR REPLACE FUNCTION watchlist_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$""",
+]
+APPEND_ONLY = ("watchlist_chain", "watchlist_checkpoints")
+
+
+def ensure_tables(conn: psycopg.Connection[Any]) -> None:
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('watchlist_chain'))")
+        for statement in DDL:
+            conn.execute(statement)
+        for table in APPEND_ONLY:
+            conn.execute(
+                f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE "
+                f"ON {table} FOR EACH ROW EXECUTE FUNCTION watchlist_append_only()"
+            )
+
+
+def public_key_bytes(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+@dataclass
+class Chain:
+    """Extends the chain up to a position, and signs a checkpoint every K events or T seconds."""
+
+    key: Ed25519PrivateKey
+    every: int = 1000
+    seconds: float = 60.0
+    public_key: bytes = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.public_key = public_key_bytes(self.key)
+
+    def extend(self, conn: psycopg.Connection[Any], up_to: int) -> None:
+        with conn.cursor(row_factory=tuple_row) as cur:
+            last = cur.execute(
+                "SELECT position, hash FROM watchlist_chain ORDER BY position DESC LIMIT 1"
+            ).fetchone()
+            position, previous = (last[0], bytes(last[1])) if last else (0, chain.GENESIS)
+            cur.execute(
+                "SELECT notification_id, originator_id, originator_version, topic, state "
+                "FROM watchlist_events WHERE notification_id > %s AND notification_id <= %s "
+                "ORDER BY notification_id",
+                (position, up_to),
+            )
+            rows = []
+            for notification_id, originator_id, version, topic, state in cur.fetchall():
+                previous = chain.link(
+                    previous, notification_id, originator_id, version, topic, bytes(state)
+                )
+                rows.append((notification_id, previous))
+            if not rows:
+                return
+            cur.executemany("INSERT INTO watchlist_chain (position, hash) VALUES (%s, %s)", rows)
+            self._maybe_checkpoint(cur, rows[-1][0], rows[-1][1])
+
+    def _maybe_checkpoint(self, cur: psycopg.Cursor[Any], position: int, head: bytes) -> None:
+        now = datetime.now(UTC)
+        last = cur.execute(
+            "SELECT position, signed_at FROM watchlist_checkpoints ORDER BY position DESC LIMIT 1"
+        ).fetchone()
+        due = (
+            last is None
+            or position - last[0] >= self.every
+            or (now - last[1]).total_seconds() >= self.seconds
+        )
+        if due:
+            cur.execute(
+                "INSERT INTO watchlist_checkpoints (position, hash, signature, public_key, "
+                "signed_at) VALUES (%s, %s, %s, %s, %s)",
+                (position, head, chain.sign(self.key, position, head), self.public_key, now),
+            )

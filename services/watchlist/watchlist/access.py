@@ -1,0 +1,95 @@
+"""The access log: who read or changed what, when, with which key. Append-only."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from watchlist.domain.errors import FieldError, InvalidInput
+
+
+class Access(msgspec.Struct, frozen=True, kw_only=True):
+    at: datetime
+    request_id: UUID
+    organisation_id: UUID
+    key_id: UUID
+    role: str
+    method: str
+    route: str
+    path: str
+    report_ids: list[UUID]
+    firm_ids: list[UUID]
+    status: int
+    latency_ms: float
+
+
+class AccessPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[Access]
+    next_cursor: str | None
+
+
+INSERT = (
+    "INSERT INTO watchlist_access_log (at, request_id, organisation_id, key_id, role, method, "
+    "route, path, report_ids, firm_ids, status, latency_ms) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+COLUMNS = (
+    "at, request_id, organisation_id, key_id, role, method, route, path, report_ids, "
+    "firm_ids, status, latency_ms"
+)
+
+
+def row(access: Access) -> tuple[Any, ...]:
+    return tuple(getattr(access, f) for f in Access.__struct_fields__)
+
+
+def query(
+    organisation: UUID | None,
+    firm: UUID | None,
+    report: UUID | None,
+    since: datetime | None,
+    until: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[str, list[Any]]:
+    """SQL for a page of the access log, newest first, and its parameters."""
+    where: list[str] = ["id < %s"]
+    params: list[Any] = [_decode(cursor)]
+    for clause, value in (
+        ("organisation_id = %s", organisation),
+        ("%s = ANY(firm_ids)", firm),
+        ("%s = ANY(report_ids)", report),
+        ("at >= %s", since),
+        ("at < %s", until),
+    ):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    sql = (
+        f"SELECT id, {COLUMNS} FROM watchlist_access_log WHERE {' AND '.join(where)} "
+        "ORDER BY id DESC LIMIT %s"
+    )
+    return sql, [*params, limit + 1]
+
+
+def page(rows: list[dict[str, Any]], limit: int) -> AccessPage:
+    items = [Access(**{k: v for k, v in r.items() if k != "id"}) for r in rows[:limit]]
+    more = len(rows) > limit
+    return AccessPage(items=items, next_cursor=_encode(rows[limit - 1]["id"]) if more else None)
+
+
+def _encode(value: int) -> str:
+    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> int:
+    if not cursor:
+        return 2**63 - 1
+    try:
+        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput([FieldError("$.cursor", "not a cursor this API gave out")]) from None

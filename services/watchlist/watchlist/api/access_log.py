@@ -1,0 +1,70 @@
+"""Middleware that writes every authenticated request to the access log."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any, cast
+from uuid import UUID, uuid4
+
+import anyio.to_thread
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+
+from watchlist.access import Access
+from watchlist.views import Principal
+
+_LOCATION = re.compile(rb"^/v1/(reports|firms)/([0-9a-f-]{36})")
+
+
+class AccessLog(ASGIMiddleware):
+    """Runs inside authentication: it sees who asked, the route, the ids touched, the status."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        started = time.perf_counter()
+        request_id = uuid4()
+        status = 500
+        touched: dict[str, set[UUID]] = {"reports": set(), "firms": set()}
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                for name, value in headers:
+                    if name.lower() == b"location" and (found := _LOCATION.match(value)):
+                        touched[found[1].decode()].add(UUID(found[2].decode()))
+                headers.append((b"x-request-id", str(request_id).encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await next_app(scope, receive, capture)
+        finally:
+            principal = scope.get("user")
+            if isinstance(principal, Principal):
+                params: dict[str, Any] = scope.get("path_params") or {}
+                if "report_id" in params:
+                    touched["reports"].add(params["report_id"])
+                if "firm_id" in params:
+                    touched["firms"].add(params["firm_id"])
+                entry = Access(
+                    at=datetime.now(UTC),
+                    request_id=request_id,
+                    organisation_id=principal.organisation_id,
+                    key_id=principal.key_id,
+                    role=principal.role,
+                    method=cast("HTTPScope", scope)["method"],
+                    route=scope.get("path_template") or scope["path"],
+                    path=scope["path"],
+                    report_ids=sorted(touched["reports"]),
+                    firm_ids=sorted(touched["firms"]),
+                    status=status,
+                    latency_ms=(time.perf_counter() - started) * 1000,
+                )
+                watchlist = scope["litestar_app"].state.watchlist
+                await anyio.to_thread.run_sync(watchlist.record_access, entry)

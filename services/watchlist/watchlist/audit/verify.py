@@ -1,0 +1,148 @@
+"""Offline verification of an exported event log: a file and a public key, nothing else.
+
+An external auditor runs::
+
+    python -m watchlist.audit.verify --file watchlist-export.ndjson --public-key <base64>
+
+Each line of the export is a JSON object. Events, in log order::
+
+    {"type": "event", "position": 7, "time": "...", "topic": "...",
+     "originator_id": "<uuid>", "version": 1, "state": "<base64 of the stored bytes>",
+     "previous": "<hex of h_(n-1)>", "hash": "<hex of h_n>"}
+
+and signed checkpoints, after the event whose position they carry::
+
+    {"type": "checkpoint", "position": 1000, "hash": "<hex>",
+     "signature": "<base64 Ed25519>", "public_key": "<base64>", "signed_at": "..."}
+
+Verification recomputes every link of the chain (see ``watchlist.audit.chain``
+for the exact bytes) and checks every checkpoint's signature with the public
+key the auditor trusts, never the one inside the file. It names the first
+position that fails and why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from watchlist.audit import chain
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    events: int
+    checkpoints: int
+    position: int | None = None
+    reason: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return (
+                f"OK: {self.events} events chained, {self.checkpoints} signed checkpoints verified"
+            )
+        return f"FAILED at position {self.position}: {self.reason}"
+
+
+def verify_lines(lines: Iterable[str | bytes], public_key: Ed25519PublicKey) -> Verdict:
+    previous, last, events, checkpoints = chain.GENESIS, 0, 0, 0
+    hashes: dict[int, bytes] = {}
+    for raw in lines:
+        if not raw.strip():
+            continue
+        line = json.loads(raw)
+        position = int(line["position"])
+        if line["type"] == "event":
+            if position <= last:
+                return Verdict(
+                    False,
+                    events,
+                    checkpoints,
+                    position,
+                    f"reordered: position {position} comes after {last}",
+                )
+            if bytes.fromhex(line["previous"]) != previous:
+                return Verdict(
+                    False,
+                    events,
+                    checkpoints,
+                    position,
+                    f"missing: events between {last} and {position} are gone",
+                )
+            computed = chain.link(
+                previous,
+                position,
+                UUID(line["originator_id"]),
+                int(line["version"]),
+                line["topic"],
+                base64.b64decode(line["state"]),
+            )
+            if computed != bytes.fromhex(line["hash"]):
+                return Verdict(
+                    False,
+                    events,
+                    checkpoints,
+                    position,
+                    "changed: the event does not match its chain hash",
+                )
+            previous, last, events = computed, position, events + 1
+            hashes[position] = computed
+        elif line["type"] == "checkpoint":
+            signed = bytes.fromhex(line["hash"])
+            if position not in hashes:
+                return Verdict(
+                    False,
+                    events,
+                    checkpoints,
+                    position,
+                    "missing: the checkpoint's event is not in the log",
+                )
+            if hashes[position] != signed:
+                return Verdict(
+                    False,
+                    events,
+                    checkpoints,
+                    position,
+                    "changed: the log up to here differs from what was signed",
+                )
+            if not chain.signature_holds(
+                public_key, position, signed, base64.b64decode(line["signature"])
+            ):
+                return Verdict(
+                    False,
+                    events,
+                    checkpoints,
+                    position,
+                    "bad signature: the checkpoint was not signed by this key",
+                )
+            checkpoints += 1
+    return Verdict(True, events, checkpoints)
+
+
+def load_public_key(text: str) -> Ed25519PublicKey:
+    """A raw 32-byte Ed25519 public key, base64 (as ``GET /v1/audit/public-key`` gives it)."""
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(text.strip()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--file", type=Path, required=True, help="an export (NDJSON)")
+    parser.add_argument("--public-key", required=True, help="the signing key, base64")
+    args = parser.parse_args(argv)
+    with args.file.open("rb") as lines:
+        verdict = verify_lines(lines, load_public_key(args.public_key))
+    print(verdict)
+    return 0 if verdict.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
