@@ -201,6 +201,9 @@ def ensure_live_generation(conn: psycopg.Connection[Any]) -> int:
 
 def tracked_position(conn: psycopg.Connection[Any]) -> int:
     with conn.transaction():
+        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (tables.POINTER,)).fetchone()
+        if not exists or not exists[0]:
+            return 0
         generation = tables.live_generation(conn)
         if generation is None:
             return 0

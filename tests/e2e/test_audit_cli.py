@@ -1,0 +1,66 @@
+"""An auditor's commands: export the log, verify it offline with the key alone, replay it."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from conftest import SIGNING_SEED
+from projector.chain import public_key_bytes
+from watchlist.api.examples import EXAMPLE_REPORT
+
+WATCHLIST = str(Path(sys.executable).with_name("watchlist"))
+PUBLIC = base64.b64encode(public_key_bytes(Ed25519PrivateKey.from_private_bytes(SIGNING_SEED)))
+
+
+def _env(database, master_key):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHLIST_")}
+    return env | {
+        "WATCHLIST_DATABASE_URL": database.url,
+        "WATCHLIST_MASTER_KEY": base64.b64encode(master_key).decode(),
+    }
+
+
+def _run(env, *args):
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_export_then_verify_offline_then_replay(client, member, database, master_key, tmp_path):
+    client.post("/v1/reports", json=EXAMPLE_REPORT, headers=member.headers())
+    env, out = _env(database, master_key), tmp_path / "log.ndjson"
+
+    exported = _run(env, WATCHLIST, "audit", "export", "--out", str(out))
+    # Offline: the file and the public key, and a module that needs no database.
+    offline = _run(
+        {"PATH": os.environ["PATH"]},
+        sys.executable,
+        "-m",
+        "watchlist.audit.verify",
+        "--file",
+        str(out),
+        "--public-key",
+        PUBLIC.decode(),
+    )
+    in_database = _run(env, WATCHLIST, "audit", "verify", "--public-key", PUBLIC.decode())
+    replayed = _run(env, WATCHLIST, "audit", "replay")
+
+    assert exported.returncode == 0, exported.stderr
+    assert offline.returncode == 0, offline.stdout + offline.stderr
+    assert offline.stdout.startswith("OK: ")
+    assert in_database.returncode == 0, in_database.stdout
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert replayed.stdout.startswith("identical at position")
+
+    lines = out.read_text().splitlines()
+    lines.pop(3)  # an event removed from the file
+    out.write_text("\n".join(lines) + "\n")
+    broken = _run(
+        env, WATCHLIST, "audit", "verify", "--file", str(out), "--public-key", PUBLIC.decode()
+    )
+    assert broken.returncode == 1
+    assert "missing" in broken.stdout or "changed" in broken.stdout

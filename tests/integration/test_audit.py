@@ -1,0 +1,213 @@
+"""An auditor trusts nothing: the access log, the chain, its checkpoints, export, replay."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import secrets
+import time
+from typing import Any
+
+import msgspec
+import psycopg
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from psycopg import sql
+
+from conftest import SIGNING_SEED, signing_chain
+from projector.audit import export_lines, replay_and_compare, verify_database
+from projector.chain import public_key_bytes
+from projector.runner import ProjectorRunner, run_in_thread, tracked_position
+from watchlist.api.examples import EXAMPLE_REPORT
+from watchlist.application import Watchlist
+from watchlist.audit.verify import verify_lines
+from watchlist.database import Database, create_database, with_dbname
+from watchlist.domain.contract import ReportBody
+from watchlist.runtime import load_taxonomy
+
+PUBLIC_KEY = Ed25519PrivateKey.from_private_bytes(SIGNING_SEED).public_key()
+
+
+def test_access_log_shows_who_read_a_firm_profile(client, member, other_member):
+    report = client.post("/v1/reports", json=EXAMPLE_REPORT, headers=member.headers()).json()
+    firm = report["firm_id"]
+    read = client.get(f"/v1/firms/{firm}", headers=other_member.headers("investigator"))
+
+    log = client.get(
+        "/v1/audit/access", params={"firm": firm}, headers=member.headers("auditor")
+    ).json()
+    again = client.get(
+        "/v1/audit/access",
+        params={"org": str(member.organisation_id)},
+        headers=member.headers("auditor"),
+    ).json()
+
+    reads = [e for e in log["items"] if e["route"] == "/v1/firms/{firm_id}"]
+    assert reads, [(e["route"], e["method"]) for e in log["items"]]
+    assert reads[0]["organisation_id"] == str(other_member.organisation_id)
+    assert reads[0]["role"] == "investigator"
+    assert reads[0]["status"] == 200
+    assert reads[0]["request_id"] == read.headers["x-request-id"]
+    assert reads[0]["firm_ids"] == [firm]
+    # The auditor's own read is on the record too.
+    assert any(e["route"] == "/v1/audit/access" and e["role"] == "auditor" for e in again["items"])
+    submitted = [e for e in again["items"] if e["method"] == "POST"]
+    assert submitted[-1]["report_ids"] == [report["id"]]
+
+
+def test_access_log_is_append_only(client, database, member):
+    client.get("/v1/reports", headers=member.headers())
+
+    with psycopg.connect(database.url) as conn, pytest.raises(psycopg.errors.RaiseException):
+        conn.execute("DELETE FROM watchlist_access_log")
+    assert client.delete("/v1/audit/access", headers=member.headers("admin")).status_code == 405
+
+
+@pytest.mark.parametrize("role", ["reporter", "investigator"])
+def test_only_auditors_and_admins_read_the_audit_trail(client, member, role):
+    for path in (
+        "/v1/audit/access",
+        "/v1/audit/checkpoints",
+        "/v1/audit/events",
+        "/v1/audit/public-key",
+    ):
+        assert client.get(path, headers=member.headers(role)).status_code == 403, path
+
+
+def test_export_api_keeps_confidential_parts_sealed(client, member):
+    client.post("/v1/reports", json=EXAMPLE_REPORT, headers=member.headers())
+
+    export = client.get(
+        "/v1/audit/events", params={"limit": "10000"}, headers=member.headers("auditor")
+    )
+    keys = client.get("/v1/audit/public-key", headers=member.headers("auditor")).json()
+
+    assert export.headers["content-type"].startswith("application/x-ndjson")
+    assert "calls back evenings" not in export.text
+    assert verify_lines(export.text.splitlines(), PUBLIC_KEY).ok
+    assert keys["public_keys"] == [
+        base64.b64encode(
+            public_key_bytes(Ed25519PrivateKey.from_private_bytes(SIGNING_SEED))
+        ).decode()
+    ]
+
+
+# A database of its own: these tests tamper with the log.
+
+
+@pytest.fixture(scope="module")
+def tampered_db(database: Database):
+    admin = with_dbname(database.url, "postgres")
+    name = f"watchlist_audit_{secrets.token_hex(3)}"
+    create_database(admin, name)
+    audit_db = Database(url=with_dbname(database.url, name), embedded=False)
+    app = Watchlist(
+        audit_db.eventsourcing_env(), taxonomy=load_taxonomy(), master_key=secrets.token_bytes(32)
+    )
+    organisation = app.register_organisation("Audited hotline", "KZ")
+    principal = app.authenticate(app.issue_key(organisation, "reporter").key)
+    for n in range(40):
+        body = copy.deepcopy(EXAMPLE_REPORT)
+        body["subject"]["names"] = [f"Audited agency {n % 7}"]
+        body["subject"]["identifiers"] = [{"kind": "phone", "value": f"+7 703 100 00 {n % 7:02d}"}]
+        body["subject"]["websites"] = []
+        app.submit_report(principal, msgspec.convert(body, ReportBody))
+    runner = ProjectorRunner(audit_db, app.taxonomy, signing_chain(), poll_interval=0.1)
+    thread, stop = run_in_thread(runner)
+    with psycopg.connect(audit_db.url, autocommit=True) as conn:
+        deadline = time.monotonic() + 30
+        head = conn.execute("SELECT max(notification_id) FROM watchlist_events").fetchone()[0]
+        while tracked_position(conn) < head and time.monotonic() < deadline:
+            time.sleep(0.05)
+    stop.set()
+    thread.join(30)
+    app.close()
+    yield audit_db
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _tamper(db: Database, statement: str, params: tuple[Any, ...]) -> None:
+    """What an administrator with database access could do, triggers and all."""
+    with psycopg.connect(db.url) as conn:
+        conn.execute("ALTER TABLE watchlist_events DISABLE TRIGGER USER")
+        conn.execute(statement, params)
+        conn.execute("ALTER TABLE watchlist_events ENABLE TRIGGER USER")
+
+
+def test_untouched_log_verifies_and_replays_identical(tampered_db):
+    with psycopg.connect(tampered_db.url) as conn:
+        verdict = verify_database(conn, PUBLIC_KEY)
+    compared = replay_and_compare(tampered_db, load_taxonomy())
+
+    assert verdict.ok, verdict
+    assert verdict.events == 42  # an organisation, its key, forty reports
+    assert verdict.checkpoints >= 1
+    assert compared.identical, compared.differences
+    assert compared.rows["firms"] == 7
+
+
+def test_export_verifies_offline_and_a_changed_line_is_named(tampered_db):
+    with psycopg.connect(tampered_db.url) as conn:
+        lines = list(export_lines(conn))
+
+    assert verify_lines(lines, PUBLIC_KEY).ok
+    event = json.loads(lines[5])
+    assert event["type"] == "event"
+    state = bytearray(base64.b64decode(event["state"]))
+    state[10] ^= 1
+    event["state"] = base64.b64encode(bytes(state)).decode()
+    forged = [*lines[:5], json.dumps(event), *lines[6:]]
+    verdict = verify_lines(forged, PUBLIC_KEY)
+    assert not verdict.ok
+    assert verdict.position == event["position"]
+    assert verdict.reason.startswith("changed")
+    other_key = Ed25519PrivateKey.generate().public_key()
+    assert verify_lines(lines, other_key).reason.startswith("bad signature")
+
+
+def test_replay_names_a_firm_whose_read_model_row_was_altered(tampered_db):
+    with psycopg.connect(tampered_db.url) as conn:
+        generation = conn.execute("SELECT generation FROM watchlist_read_model").fetchone()[0]
+        firm = conn.execute(
+            sql.SQL(
+                "UPDATE {}.firms SET score = 99 WHERE firm_id = "
+                "(SELECT firm_id FROM {}.firms ORDER BY firm_id LIMIT 1) RETURNING firm_id"
+            ).format(
+                sql.Identifier(f"watchlist_rm_{generation}"),
+                sql.Identifier(f"watchlist_rm_{generation}"),
+            )
+        ).fetchone()[0]
+
+    compared = replay_and_compare(tampered_db, load_taxonomy())
+
+    assert not compared.identical
+    assert any(str(firm) in d and "score" in d for d in compared.differences)
+
+
+def test_verify_names_a_changed_byte_then_a_deleted_row(tampered_db):
+    with psycopg.connect(tampered_db.url) as conn:
+        original = conn.execute(
+            "SELECT state FROM watchlist_events WHERE notification_id = 9"
+        ).fetchone()[0]
+    _tamper(
+        tampered_db,
+        "UPDATE watchlist_events SET state = set_byte(state, 30, 33) WHERE notification_id = 9",
+        (),
+    )
+    with psycopg.connect(tampered_db.url) as conn:
+        changed = verify_database(conn, PUBLIC_KEY)
+    _tamper(
+        tampered_db, "UPDATE watchlist_events SET state = %s WHERE notification_id = 9", (original,)
+    )
+    _tamper(tampered_db, "DELETE FROM watchlist_events WHERE notification_id = 20", ())
+    with psycopg.connect(tampered_db.url) as conn:
+        deleted = verify_database(conn, PUBLIC_KEY)
+
+    assert not changed.ok
+    assert changed.position == 9
+    assert changed.reason.startswith("changed")
+    assert not deleted.ok
+    assert deleted.position == 20
+    assert deleted.reason.startswith("missing")
