@@ -125,3 +125,31 @@ def test_a_key_authenticates_as_its_organisation_and_role(watchlist, new_member,
     assert principal.organisation_id == member.organisation_id
     assert principal.role == role
     assert watchlist.authenticate(member.keys[role] + "x") is None
+
+
+def test_many_events_in_one_transaction_are_stored_together(watchlist, member, count_events):
+    """A bulk save of 500 reports once stalled in psycopg's pipeline mode on the embedded
+    server's Unix socket; it must commit, and all or nothing."""
+    import threading
+    from uuid import uuid4
+
+    from watchlist.domain.report import Report
+
+    principal = _principal(watchlist, member)
+    before = count_events()
+    reports = [
+        Report.submit(
+            id=uuid4(),
+            organisation_id=principal.organisation_id,
+            key_id=principal.key_id,
+            content=_body().content(),
+            confidential=None,
+        )
+        for _ in range(500)
+    ]
+    saver = threading.Thread(target=watchlist.save, args=reports, daemon=True)
+    saver.start()
+    saver.join(120)
+
+    assert not saver.is_alive(), "saving 500 events in one transaction hung"
+    assert count_events() == before + 500

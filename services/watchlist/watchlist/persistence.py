@@ -139,12 +139,10 @@ class WatchlistRecorder(PostgresApplicationRecorder):
         writes: Sequence[Statement] = (),
         **kwargs: Any,
     ) -> Sequence[int] | None:
-        if not writes:
-            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-            return ids
-        # Not pipelined, unlike the library's path: a refused write (a duplicate
-        # idempotency key, say) must surface as IntegrityError, and in pipeline mode
-        # it can surface as an aborted pipeline instead, which the library retries.
+        # One plain transaction, not the library's pipeline: a refused write (a duplicate
+        # idempotency key, say) must surface as IntegrityError, where pipeline mode can
+        # surface it as an aborted pipeline that the library retries in vain; and a large
+        # batch of events in pipeline mode stalled on the embedded server's Unix socket.
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             for statement, params in writes:
                 curs.execute(statement, params)
