@@ -11,6 +11,7 @@ partners' one for it alone.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -234,15 +235,17 @@ class Projection:
         links = [(a, b) for a, b, kind in decisions if kind == "linked"]
         separations = [(a, b) for a, b, kind in decisions if kind == "separated"]
         self._forget(cur, ids)
-        entries = stored_entries.load(cur, cluster)
+        entries = _Entries(stored_entries.load(cur, cluster))
         # Each connected group of reports (by keys and links) is rendered on its own, so
         # that what a batch holds together never changes which views render what.
         everything = resolve([(r, pos) for r, _, _, pos in reports], keys, links, [])
         groups: dict[UUID, list[tuple[Any, ...]]] = {}
         for row in reports:
             groups.setdefault(everything[row[0]], []).append(row)
+        rows = _Rows()
         for group in groups.values():
-            self._render(cur, group, keys, links, separations, entries)
+            self._render(group, keys, links, separations, entries, rows)
+        rows.write(cur)
 
     def _forget(self, cur: Cursor[Any], reports: list[UUID]) -> None:
         """Remove every view's firms that rest on any of ``reports``."""
@@ -261,12 +264,12 @@ class Projection:
 
     def _render(
         self,
-        cur: Cursor[Any],
         group: list[tuple[Any, ...]],
         keys: dict[UUID, list[str]],
         links: list[tuple[UUID, UUID]],
         separations: list[tuple[UUID, UUID]],
-        entries: list[Entry],
+        entries: _Entries,
+        rows: _Rows,
     ) -> None:
         """Firms of one connected group of reports, in every view that sees it differently."""
         private_owners = sorted({str(org) for _, org, sharing, _ in group if sharing == "private"})
@@ -278,33 +281,24 @@ class Projection:
                 if sharing == "partners" or str(org) == view
             ]
             firm_of = resolve(visible, keys, links, separations)
-            self._insert_view(cur, view, firm_of, entries)
+            self._view_rows(view, firm_of, entries, rows)
             if view == PARTNERS:
                 partner_firms = set(firm_of.values())
-            elif partner_firms:
-                cur.executemany(
-                    "INSERT INTO overridden (view, firm_id) VALUES (%s, %s)",
-                    [(view, f) for f in sorted(partner_firms)],
-                )
+            else:
+                rows.overridden += [(view, f) for f in sorted(partner_firms)]
 
-    def _insert_view(
-        self, cur: Cursor[Any], view: str, firm_of: dict[UUID, UUID], entries: list[Entry]
+    def _view_rows(
+        self, view: str, firm_of: dict[UUID, UUID], entries: _Entries, rows: _Rows
     ) -> None:
-        if not firm_of:
-            return
-        cur.executemany(
-            "INSERT INTO memberships (view, report_id, firm_id) VALUES (%s, %s, %s)",
-            [(view, r, f) for r, f in sorted(firm_of.items())],
-        )
+        rows.memberships += [(view, r, f) for r, f in sorted(firm_of.items())]
         members: dict[UUID, set[UUID]] = {}
         for report, firm in firm_of.items():
             members.setdefault(firm, set()).add(report)
-        firm_rows, name_rows = [], []
         for firm_id in sorted(members):
-            own = stored_entries.for_firm(entries, members[firm_id])
+            own = entries.of_firm(members[firm_id])
             last = max(e.position for e in own)
             profile = build_profile(firm_id, own, self.taxonomy, last)
-            firm_rows.append(
+            rows.firms.append(
                 (
                     view,
                     firm_id,
@@ -318,17 +312,53 @@ class Projection:
                     last,
                 )
             )
-            name_rows += [(view, firm_id, n) for n in _search_names(profile.names)]
-        cur.executemany(
-            "INSERT INTO firms (view, firm_id, display_name, country, level, level_rank, score, "
-            "organisations, profile, as_of_position) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)",
-            firm_rows,
-        )
-        if name_rows:
-            cur.executemany(
-                "INSERT INTO firm_names (view, firm_id, name) VALUES (%s, %s, %s)", name_rows
-            )
+            rows.names += [(view, firm_id, n) for n in _search_names(profile.names)]
+
+
+class _Entries:
+    """A cluster's entries, found by report, so a firm's timeline is gathered in one pass."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.by_report: dict[UUID, list[Entry]] = {}
+        self.decisions: list[Entry] = []
+        for entry in entries:
+            if entry.report_id is not None:
+                self.by_report.setdefault(entry.report_id, []).append(entry)
+            else:
+                self.decisions.append(entry)
+
+    def of_firm(self, members: set[UUID]) -> list[Entry]:
+        own = [e for m in members for e in self.by_report.get(m, ())]
+        own += [d for d in self.decisions if d.firm_a in members or d.firm_b in members]
+        return sorted(own, key=lambda e: e.position)
+
+
+@dataclass
+class _Rows:
+    """Read-model rows of a batch, written together."""
+
+    memberships: list[tuple[Any, ...]] = field(default_factory=list)
+    firms: list[tuple[Any, ...]] = field(default_factory=list)
+    names: list[tuple[Any, ...]] = field(default_factory=list)
+    overridden: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def write(self, cur: Cursor[Any]) -> None:
+        for statement, rows in (
+            (
+                "INSERT INTO memberships (view, report_id, firm_id) VALUES (%s, %s, %s)",
+                self.memberships,
+            ),
+            (
+                "INSERT INTO firms (view, firm_id, display_name, country, level, level_rank, "
+                "score, organisations, profile, as_of_position) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)",
+                self.firms,
+            ),
+            ("INSERT INTO firm_names (view, firm_id, name) VALUES (%s, %s, %s)", self.names),
+            ("INSERT INTO overridden (view, firm_id) VALUES (%s, %s)", self.overridden),
+        ):
+            if rows:
+                cur.executemany(statement, rows)
 
 
 def _search_names(names: Iterable[str]) -> list[str]:

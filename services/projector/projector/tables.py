@@ -59,6 +59,8 @@ GENERATION_DDL = [
         firm_a uuid,
         firm_b uuid)""",
     "CREATE INDEX entries_by_report ON entries (report_id, position)",
+    "CREATE INDEX entries_by_firm_a ON entries (firm_a) WHERE firm_a IS NOT NULL",
+    "CREATE INDEX entries_by_firm_b ON entries (firm_b) WHERE firm_b IS NOT NULL",
     # Investigators' decisions: links and separations between reports (firm ids).
     """CREATE TABLE decisions (
         a uuid NOT NULL,
@@ -75,6 +77,7 @@ GENERATION_DDL = [
         firm_id uuid NOT NULL,
         PRIMARY KEY (view, report_id))""",
     "CREATE INDEX memberships_by_firm ON memberships (view, firm_id)",
+    "CREATE INDEX memberships_by_report ON memberships (report_id)",
     """CREATE TABLE firms (
         view text NOT NULL,
         firm_id uuid NOT NULL,
@@ -99,6 +102,7 @@ GENERATION_DDL = [
         view text NOT NULL,
         firm_id uuid NOT NULL,
         PRIMARY KEY (view, firm_id))""",
+    "CREATE INDEX overridden_by_firm ON overridden (firm_id)",
 ]
 
 
