@@ -159,10 +159,28 @@ def other_member(new_member: Any) -> Member:
     return new_member("Almaty anti-trafficking hotline")  # type: ignore[no-any-return]
 
 
+def example_report() -> dict[str, Any]:
+    """The README's example report about a recruiter no other test names.
+
+    Tests share one database; were every test to report the same recruiter, it
+    would grow into one firm of hundreds of reports that every submission re-renders.
+    """
+    body = copy.deepcopy(EXAMPLE_REPORT)
+    tag, digits = secrets.token_hex(3), f"{secrets.randbelow(10**6):06d}"
+    body["subject"]["names"] = [f"ТОО «Рай {tag} за границей»", f"Rai {tag} Za Granitsei LLP"]
+    body["subject"]["identifiers"] = [
+        {"kind": "phone", "value": f"+7 (7252) {digits[:2]}-{digits[2:4]}-{digits[4:]}"},
+        {"kind": "bin", "value": f"{secrets.randbelow(10**12):012d}"},
+        {"kind": "licence", "value": f"KZ-LIC-{tag}"},
+    ]
+    body["subject"]["websites"] = [f"rai-{tag}.kz"]
+    return body
+
+
 @pytest.fixture
 def report_body() -> dict[str, Any]:
-    """A fresh deep copy of the README's example report, safe to modify."""
-    return copy.deepcopy(EXAMPLE_REPORT)
+    """A fresh example report, safe to modify."""
+    return example_report()
 
 
 @pytest.fixture

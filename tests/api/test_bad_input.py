@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from conftest import example_report
 from watchlist.api.examples import EXAMPLE_REPORT
 
 URL = "/v1/reports"
@@ -159,7 +160,7 @@ def test_overlong_idempotency_key_is_refused_naming_the_header(client, member, c
     before = count_events()
 
     response = client.post(
-        URL, json=EXAMPLE_REPORT, headers=member.headers(**{"Idempotency-Key": "k" * 201})
+        URL, json=example_report(), headers=member.headers(**{"Idempotency-Key": "k" * 201})
     )
 
     assert response.status_code == 400
@@ -169,7 +170,7 @@ def test_overlong_idempotency_key_is_refused_naming_the_header(client, member, c
 
 @pytest.mark.parametrize("if_match", ['"one"', "*", '"-1"'])
 def test_malformed_if_match_is_400(client, member, if_match):
-    report_id = client.post(URL, json=EXAMPLE_REPORT, headers=member.headers()).json()["id"]
+    report_id = client.post(URL, json=example_report(), headers=member.headers()).json()["id"]
 
     response = client.post(
         f"{URL}/{report_id}/amendments",
@@ -182,7 +183,7 @@ def test_malformed_if_match_is_400(client, member, if_match):
 
 
 def test_retraction_needs_a_reason(client, member, count_events):
-    report_id = client.post(URL, json=EXAMPLE_REPORT, headers=member.headers()).json()["id"]
+    report_id = client.post(URL, json=example_report(), headers=member.headers()).json()["id"]
     before = count_events()
 
     response = client.post(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from watchlist.api.examples import EXAMPLE_REPORT
+from conftest import example_report
 
 URL = "/v1/reports"
 ROLES = ["reporter", "investigator", "auditor", "admin"]
@@ -14,7 +14,7 @@ ROLES = ["reporter", "investigator", "auditor", "admin"]
 
 def _submit(client: Any, member: Any, sharing: str = "partners") -> str:
     response = client.post(
-        URL, json=EXAMPLE_REPORT | {"sharing": sharing}, headers=member.headers("reporter")
+        URL, json=example_report() | {"sharing": sharing}, headers=member.headers("reporter")
     )
     assert response.status_code == 201
     return str(response.json()["id"])
@@ -23,7 +23,7 @@ def _submit(client: Any, member: Any, sharing: str = "partners") -> str:
 def call(client: Any, endpoint: str, report_id: str, headers: dict[str, str]) -> Any:
     match endpoint:
         case "submit":
-            return client.post(URL, json=EXAMPLE_REPORT, headers=headers)
+            return client.post(URL, json=example_report(), headers=headers)
         case "read":
             return client.get(f"{URL}/{report_id}", headers=headers)
         case "list":
@@ -31,7 +31,7 @@ def call(client: Any, endpoint: str, report_id: str, headers: dict[str, str]) ->
         case "amend":
             return client.post(
                 f"{URL}/{report_id}/amendments",
-                json=EXAMPLE_REPORT | {"reason": "correction"},
+                json=example_report() | {"reason": "correction"},
                 headers=headers | {"If-Match": '"1"'},
             )
         case "retract":

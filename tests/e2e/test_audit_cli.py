@@ -10,9 +10,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from conftest import SIGNING_SEED
+from conftest import SIGNING_SEED, example_report
 from projector.chain import public_key_bytes
-from watchlist.api.examples import EXAMPLE_REPORT
 
 WATCHLIST = str(Path(sys.executable).with_name("watchlist"))
 PUBLIC = base64.b64encode(public_key_bytes(Ed25519PrivateKey.from_private_bytes(SIGNING_SEED)))
@@ -31,7 +30,7 @@ def _run(env, *args):
 
 
 def test_export_then_verify_offline_then_replay(client, member, database, master_key, tmp_path):
-    client.post("/v1/reports", json=EXAMPLE_REPORT, headers=member.headers())
+    client.post("/v1/reports", json=example_report(), headers=member.headers())
     env, out = _env(database, master_key), tmp_path / "log.ndjson"
 
     exported = _run(env, WATCHLIST, "audit", "export", "--out", str(out))

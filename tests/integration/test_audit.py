@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from psycopg import sql
 
-from conftest import SIGNING_SEED, signing_chain
+from conftest import SIGNING_SEED, example_report, signing_chain
 from projector.audit import export_lines, replay_and_compare, verify_database
 from projector.chain import public_key_bytes
 from projector.runner import ProjectorRunner, run_in_thread, tracked_position
@@ -30,7 +30,7 @@ PUBLIC_KEY = Ed25519PrivateKey.from_private_bytes(SIGNING_SEED).public_key()
 
 
 def test_access_log_shows_who_read_a_firm_profile(client, member, other_member):
-    report = client.post("/v1/reports", json=EXAMPLE_REPORT, headers=member.headers()).json()
+    report = client.post("/v1/reports", json=example_report(), headers=member.headers()).json()
     firm = report["firm_id"]
     read = client.get(f"/v1/firms/{firm}", headers=other_member.headers("investigator"))
 
@@ -76,7 +76,7 @@ def test_only_auditors_and_admins_read_the_audit_trail(client, member, role):
 
 
 def test_export_api_keeps_confidential_parts_sealed(client, member):
-    client.post("/v1/reports", json=EXAMPLE_REPORT, headers=member.headers())
+    client.post("/v1/reports", json=example_report(), headers=member.headers())
 
     export = client.get(
         "/v1/audit/events", params={"limit": "10000"}, headers=member.headers("auditor")

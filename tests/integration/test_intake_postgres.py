@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -12,7 +11,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from watchlist.api.examples import EXAMPLE_REPORT
+from conftest import example_report
 from watchlist.domain.contract import ReportBody
 from watchlist.domain.errors import VersionMismatch
 from watchlist.views import Principal
@@ -27,7 +26,7 @@ def _principal(watchlist: Any, member: Any) -> Principal:
 
 
 def _body(**changes: Any) -> ReportBody:
-    return msgspec.convert(copy.deepcopy(EXAMPLE_REPORT) | changes, ReportBody)
+    return msgspec.convert(example_report() | changes, ReportBody)
 
 
 def _rows_containing(database: Any, needle: str) -> list[str]:
@@ -66,10 +65,11 @@ def test_eight_concurrent_submissions_with_one_idempotency_key_make_one_report(
 ):
     principal = _principal(watchlist, member)
     before = count_events()
+    body = _body()
 
     with ThreadPoolExecutor(8) as pool:
         results = list(
-            pool.map(lambda _: watchlist.submit_report(principal, _body(), "retry-storm"), range(8))
+            pool.map(lambda _: watchlist.submit_report(principal, body, "retry-storm"), range(8))
         )
 
     assert len({r.id for r in results}) == 1

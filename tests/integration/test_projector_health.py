@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from watchlist.api.examples import EXAMPLE_REPORT
+from conftest import example_report
 
 WATCHLIST = str(Path(sys.executable).with_name("watchlist"))
 
@@ -19,7 +19,7 @@ def test_ready_fails_while_the_projector_is_down_and_behind(client, member, proj
     projector.stop()
     try:
         answer = client.post(
-            "/v1/reports", json=EXAMPLE_REPORT, headers=member.headers(Prefer="wait=0.2")
+            "/v1/reports", json=example_report(), headers=member.headers(Prefer="wait=0.2")
         ).json()
         down = client.get("/health/ready")
     finally:
@@ -42,7 +42,7 @@ def test_ready_fails_while_the_projector_is_down_and_behind(client, member, proj
 
 
 def test_projector_status_prints_head_position_and_lag(client, member, database, master_key):
-    client.post("/v1/reports", json=EXAMPLE_REPORT, headers=member.headers())
+    client.post("/v1/reports", json=example_report(), headers=member.headers())
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHLIST_")}
     env |= {
         "WATCHLIST_DATABASE_URL": database.url,
@@ -76,7 +76,7 @@ def test_a_second_projector_stands_by_and_takes_over_when_the_first_stops(
         assert not standby.holds_lock.is_set(), "two projectors must never both write"
         projector.stop()
         assert standby.holds_lock.wait(10), "the standby never took over"
-        answer = client.post("/v1/reports", json=EXAMPLE_REPORT, headers=member.headers()).json()
+        answer = client.post("/v1/reports", json=example_report(), headers=member.headers()).json()
         assert answer["projected"] is True
     finally:
         stop.set()
