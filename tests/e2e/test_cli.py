@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from conftest import SIGNING_SEED
 from watchlist.api.examples import EXAMPLE_REPORT
 
 WATCHLIST = str(Path(sys.executable).with_name("watchlist"))
@@ -29,6 +30,7 @@ def cli_env(database: Any, master_key: bytes, tmp_path: Path) -> dict[str, str]:
     if not database.embedded:
         env["WATCHLIST_DATABASE_URL"] = database.url
         env["WATCHLIST_MASTER_KEY"] = base64.b64encode(master_key).decode()
+        env["WATCHLIST_SIGNING_KEY"] = base64.b64encode(SIGNING_SEED).decode()
     return env
 
 
