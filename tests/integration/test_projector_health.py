@@ -82,3 +82,20 @@ def test_a_second_projector_stands_by_and_takes_over_when_the_first_stops(
         stop.set()
         thread.join(30)
         projector.start()
+
+
+def test_a_dropped_listening_connection_never_stalls_the_projector(client, member, database):
+    import psycopg
+
+    with psycopg.connect(database.url, autocommit=True) as conn:
+        killed = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE query LIKE 'LISTEN %%' AND pid <> pg_backend_pid()"
+        ).fetchall()
+
+    answer = client.post(
+        "/v1/reports", json=example_report(), headers=member.headers(Prefer="wait=10")
+    ).json()
+
+    assert killed, "no listening connection was found to drop"
+    assert answer["projected"] is True

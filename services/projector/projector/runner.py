@@ -18,7 +18,7 @@ from queue import Empty
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import Notification, ShutDown
+from eventsourcing.persistence import Notification, PersistenceError, ShutDown
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresFactory,
@@ -115,7 +115,12 @@ class ProjectorRunner:
         while not stop.is_set():
             try:
                 self._run_once(stop)
-            except (psycopg.OperationalError, psycopg.InterfaceError, OSError) as exc:
+            except (
+                psycopg.OperationalError,
+                psycopg.InterfaceError,
+                PersistenceError,
+                OSError,
+            ) as exc:
                 self.holds_lock.clear()
                 log.warning("projector lost the database (%s); resuming in 1 s", exc)
                 stop.wait(1.0)

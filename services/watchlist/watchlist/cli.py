@@ -116,6 +116,7 @@ def _serve(
         raise click.ClickException(str(exc)) from None
     runtime = _runtime(settings.data_dir)
     stop_projector: threading.Event | None = None
+    projector_thread: threading.Thread | None = None
     try:
         where = (
             f"embedded PostgreSQL in {runtime.database.data_dir}"
@@ -130,7 +131,7 @@ def _serve(
         if demo:
             _create_demo(runtime, settings.data_dir)
         if with_projector:
-            _, stop_projector = run_in_thread(_projector_runner(runtime))
+            projector_thread, stop_projector = run_in_thread(_projector_runner(runtime))
             click.echo("  projector: running")
         click.echo("Press Ctrl-C to stop.")
         config = uvicorn.Config(
@@ -149,8 +150,9 @@ def _serve(
     except KeyboardInterrupt:
         pass
     finally:
-        if stop_projector is not None:
+        if stop_projector is not None and projector_thread is not None:
             stop_projector.set()
+            projector_thread.join(10)  # before the embedded database stops under it
         runtime.close()
         click.echo("Watchlist stopped.")
 
