@@ -1,0 +1,45 @@
+"""The ``watchlist`` command: the group and what its subcommands share."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from watchlist import __version__
+from watchlist.runtime import Runtime, start
+from watchlist.settings import Settings, SettingsError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def data_dir_option(fn: F) -> F:
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="WATCHLIST_DATA_DIR",
+        default=None,
+        help="Data directory (embedded database, keys). Default ./.watchlist",
+    )(fn)
+
+
+def runtime_for(data_dir: Path | None) -> Runtime:
+    try:
+        return start(Settings.from_env(data_dir=data_dir))
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def emit(as_json: bool, value: dict[str, Any], text: str) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False) if as_json else text)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="watchlist")
+def main() -> None:
+    """Watchlist: a shared watchlist of suspicious labour recruiters."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,97 @@
+"""`watchlist projector`: run it, rebuild the read models, ask how far behind it is."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from watchlist.cli.base import data_dir_option, emit, main, runtime_for
+from watchlist.cli.server import projector_runner
+
+
+@main.group(invoke_without_command=True)
+@data_dir_option
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 100_000),
+    default=1000,
+    show_default=True,
+    help="Most events per transaction",
+)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(0.01, 60),
+    default=1.0,
+    show_default=True,
+    help="Seconds between polls when no notification arrives",
+)
+@click.pass_context
+def projector(
+    ctx: click.Context, data_dir: Path | None, batch_size: int, poll_interval: float
+) -> None:
+    """Run the projector: follow the log and build the read models (until Ctrl-C)."""
+    ctx.ensure_object(dict)
+    ctx.obj["data_dir"] = data_dir
+    if ctx.invoked_subcommand is not None:
+        return
+    runtime = runtime_for(data_dir)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    runner = projector_runner(runtime, batch_size=batch_size, poll_interval=poll_interval)
+    click.echo(f"projector following the log (batches of up to {batch_size})")
+    try:
+        runner.run(stop)
+    finally:
+        runtime.close()
+        click.echo("projector stopped")
+
+
+@projector.command("rebuild")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@click.pass_context
+def projector_rebuild(ctx: click.Context, batch_size: int) -> None:
+    """Build fresh read models beside the live ones, then swap them in at once."""
+    from projector.rebuild import rebuild
+
+    runtime = runtime_for(ctx.obj["data_dir"])
+    try:
+        started = time.monotonic()
+        done = rebuild(runtime.database, runtime.app.taxonomy, batch_size=batch_size)
+        seconds = time.monotonic() - started
+    finally:
+        runtime.close()
+    click.echo(
+        f"rebuilt generation {done.generation} from {done.events} events up to position "
+        f"{done.position} in {seconds:.1f} s"
+        + (f"; replaced generation {done.replaced}" if done.replaced else "")
+    )
+
+
+@projector.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object")
+@click.pass_context
+def projector_status(ctx: click.Context, as_json: bool) -> None:
+    """Head of the log, the tracked position and the lag."""
+    import psycopg
+
+    from projector.rebuild import status
+
+    runtime = runtime_for(ctx.obj["data_dir"])
+    try:
+        with psycopg.connect(runtime.database.url) as conn:
+            found = status(conn)
+    finally:
+        runtime.close()
+    value = {
+        "head": found.head,
+        "position": found.position,
+        "lag": found.lag,
+        "generation": found.generation,
+        "running": found.running,
+    }
+    emit(as_json, value, "\n".join(f"{k}: {v}" for k, v in value.items()))

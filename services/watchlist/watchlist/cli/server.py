@@ -1,0 +1,136 @@
+"""`watchlist up` and `watchlist serve`: the API, and in `up` everything else too."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from projector.chain import Chain
+from projector.runner import ProjectorRunner, run_in_thread
+from watchlist import __version__
+from watchlist.cli.base import F, data_dir_option, main, runtime_for
+from watchlist.runtime import Runtime
+from watchlist.settings import Settings, SettingsError
+
+DEMO_MARKER = "demo-created"
+
+
+def projector_runner(runtime: Runtime, **options: Any) -> ProjectorRunner:
+    try:
+        seed = runtime.signing_key()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    settings = runtime.settings
+    chain = Chain(
+        Ed25519PrivateKey.from_private_bytes(seed),
+        every=settings.checkpoint_every,
+        seconds=settings.checkpoint_seconds,
+    )
+    return ProjectorRunner(runtime.database, runtime.app.taxonomy, chain, **options)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
+def server_options(fn: F) -> F:
+    fn = click.option("--port", type=int, default=None, help="Port (default 8000)")(fn)
+    fn = click.option("--host", default=None, help="Address to listen on (default 127.0.0.1)")(fn)
+    return data_dir_option(fn)
+
+
+@main.command()
+@server_options
+@click.option("--no-demo", is_flag=True, help="Do not create the demo organisation")
+def up(data_dir: Path | None, host: str | None, port: int | None, no_demo: bool) -> None:
+    """Start everything: the database (embedded unless WATCHLIST_DATABASE_URL is set) and the API.
+
+    On a new data directory it also creates a demo organisation and prints its admin key.
+    """
+    _serve(data_dir, host, port, demo=not no_demo, with_projector=True)
+
+
+@main.command()
+@server_options
+def serve(data_dir: Path | None, host: str | None, port: int | None) -> None:
+    """Serve the API alone (run `watchlist projector` beside it)."""
+    _serve(data_dir, host, port, demo=False, with_projector=False)
+
+
+def _serve(
+    data_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    *,
+    demo: bool,
+    with_projector: bool,
+) -> None:
+    import uvicorn
+
+    from watchlist.api.app import create_app
+
+    try:
+        settings = Settings.from_env(data_dir=data_dir, host=host, port=port)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    runtime = runtime_for(settings.data_dir)
+    stop_projector: threading.Event | None = None
+    projector_thread: threading.Thread | None = None
+    try:
+        where = (
+            f"embedded PostgreSQL in {runtime.database.data_dir}"
+            if runtime.database.embedded
+            else "external PostgreSQL (WATCHLIST_DATABASE_URL)"
+        )
+        url = f"http://{settings.host}:{settings.port}"
+        click.echo(
+            f"Watchlist {__version__}\n  database: {where}\n  API:      {url}"
+            f"\n  OpenAPI:  {url}/schema/openapi.json"
+        )
+        if demo:
+            _create_demo(runtime, settings.data_dir)
+        if with_projector:
+            projector_thread, stop_projector = run_in_thread(projector_runner(runtime))
+            click.echo("  projector: running")
+        click.echo("Press Ctrl-C to stop.")
+        config = uvicorn.Config(
+            create_app(runtime.app, settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
+        # uvicorn re-raises the signal it caught once it has shut down; make SIGTERM end
+        # this process the way Ctrl-C does, so the clean-up below and the embedded
+        # server's stop still run.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if stop_projector is not None and projector_thread is not None:
+            stop_projector.set()
+            projector_thread.join(10)  # before the embedded database stops under it
+        runtime.close()
+        click.echo("Watchlist stopped.")
+
+
+def _create_demo(runtime: Runtime, data_dir: Path) -> None:
+    """A demo organisation and admin key, once per data directory."""
+    marker = data_dir / DEMO_MARKER
+    if marker.exists():
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+    organisation_id = runtime.app.register_organisation("Demo hotline", "KZ")
+    issued = runtime.app.issue_key(organisation_id, "admin")
+    click.echo(
+        f"  demo organisation: {organisation_id}\n"
+        f"  demo admin key (shown once, keep it): {issued.key}"
+    )
