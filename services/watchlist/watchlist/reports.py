@@ -1,0 +1,284 @@
+"""Reports: submitted, read, amended, retracted and listed, their confidential parts sealed."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from uuid import UUID, uuid4
+
+import msgspec
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from watchlist import sealing
+from watchlist.app_base import WatchlistBase
+from watchlist.domain.contract import ReportBody, check_report
+from watchlist.domain.errors import (
+    FieldError,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NotPermitted,
+    ReportNotFound,
+    VersionMismatch,
+)
+from watchlist.domain.organisation import Role
+from watchlist.domain.report import Report, SealedConfidential
+from watchlist.persistence import Statement
+from watchlist.views import (
+    Principal,
+    Recorded,
+    ReportPage,
+    ReportRecord,
+    ReportSummary,
+)
+
+CONFIDENTIAL_READERS: frozenset[Role] = frozenset({"reporter", "investigator", "admin"})
+
+
+class ReportCommands(WatchlistBase):
+    def validate(self, body: ReportBody) -> None:
+        problems = check_report(body, self.taxonomy)
+        if problems:
+            raise InvalidInput(problems)
+
+    def submit_report(
+        self, principal: Principal, body: ReportBody, idempotency_key: str | None = None
+    ) -> Recorded:
+        self.validate(body)
+        request_hash = hashlib.sha256(msgspec.json.encode(body, order="sorted")).digest()
+        if idempotency_key is not None:
+            earlier = self._replay(principal, idempotency_key, request_hash)
+            if earlier is not None:
+                return earlier
+        report_id = uuid4()
+        data_key = sealing.new_data_key()
+        report = Report.submit(
+            id=report_id,
+            organisation_id=principal.organisation_id,
+            key_id=principal.key_id,
+            content=body.content(),
+            confidential=self._seal(data_key, report_id, body),
+        )
+        writes: list[Statement] = [
+            (
+                "INSERT INTO watchlist_report_keys (report_id, organisation_id, wrapped_key) "
+                "VALUES (%s, %s, %s)",
+                (
+                    report_id,
+                    principal.organisation_id,
+                    sealing.wrap_key(self._master_key, report_id, data_key),
+                ),
+            ),
+            _directory_insert(report),
+        ]
+        if idempotency_key is not None:
+            writes.insert(
+                0,
+                (
+                    "INSERT INTO watchlist_idempotency_keys "
+                    "(organisation_id, idempotency_key, request_hash, report_id) "
+                    "VALUES (%s, %s, %s, %s)",
+                    (principal.organisation_id, idempotency_key, request_hash, report_id),
+                ),
+            )
+        try:
+            recordings = self.save(report, writes=writes)
+        except IntegrityError:
+            # A concurrent request with the same key won the race: answer as it did.
+            if idempotency_key is not None:
+                earlier = self._replay(principal, idempotency_key, request_hash)
+                if earlier is not None:
+                    return earlier
+            raise
+        return Recorded(
+            id=report_id, version=report.version, position=recordings[-1].notification.id
+        )
+
+    def _replay(
+        self, principal: Principal, idempotency_key: str, request_hash: bytes
+    ) -> Recorded | None:
+        rows = self._sql(
+            "SELECT k.request_hash, k.report_id, e.notification_id "
+            "FROM watchlist_idempotency_keys k "
+            "JOIN watchlist_events e ON e.originator_id = k.report_id AND e.originator_version = 1 "
+            "WHERE k.organisation_id = %s AND k.idempotency_key = %s",
+            (principal.organisation_id, idempotency_key),
+        )
+        if not rows:
+            return None
+        if bytes(rows[0]["request_hash"]) != request_hash:
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key {idempotency_key!r} was used before with a different body"
+            )
+        return Recorded(
+            id=rows[0]["report_id"], version=1, position=rows[0]["notification_id"], replayed=True
+        )
+
+    def amend_report(
+        self,
+        principal: Principal,
+        report_id: UUID,
+        expected_version: int,
+        body: ReportBody,
+        reason: str,
+    ) -> Recorded:
+        self.validate(body)
+        report = self._own_report(principal, report_id)
+        data_key = self._data_key(report_id)
+        report.amend(
+            expected_version=expected_version,
+            key_id=principal.key_id,
+            content=body.content(),
+            confidential=self._seal(data_key, report_id, body),
+            reason=reason,
+        )
+        return self._save_report(report, expected_version)
+
+    def retract_report(
+        self,
+        principal: Principal,
+        report_id: UUID,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        report = self._own_report(principal, report_id)
+        report.retract(key_id=principal.key_id, reason=reason, expected_version=expected_version)
+        return self._save_report(report, expected_version)
+
+    def _save_report(self, report: Report, expected_version: int | None) -> Recorded:
+        try:
+            recordings = self.save(report, writes=[_directory_update(report)])
+        except IntegrityError:
+            # Another change to this report committed first.
+            raise VersionMismatch(
+                expected_version or report.version - 1, self._report(report.id).version
+            ) from None
+        return Recorded(
+            id=report.id, version=report.version, position=recordings[-1].notification.id
+        )
+
+    def get_report(self, principal: Principal, report_id: UUID) -> ReportRecord:
+        report = self._visible_report(principal, report_id)
+        own = report.organisation_id == principal.organisation_id
+        confidential = None
+        state = "none" if report.confidential is None else "sealed"
+        if own and report.confidential is not None and principal.role in CONFIDENTIAL_READERS:
+            confidential = sealing.unseal(self._data_key(report_id), report_id, report.confidential)
+            state = "visible"
+        fields = {f: getattr(report.content, f) for f in report.content.__struct_fields__}
+        return ReportRecord(
+            id=report.id,
+            organisation_id=report.organisation_id,
+            version=report.version,
+            status=report.status,
+            submitted_at=report.submitted_at,
+            updated_at=report.modified_on or report.submitted_at,
+            retraction_reason=report.retraction_reason,
+            confidential=state,  # type: ignore[arg-type]
+            report=ReportBody(**fields, confidential=confidential),
+        )
+
+    def list_reports(
+        self, principal: Principal, *, mine: bool, cursor: str | None, limit: int
+    ) -> ReportPage:
+        after = _decode_cursor(cursor)
+        where = "organisation_id = %s" if mine else "(organisation_id = %s OR sharing = 'partners')"
+        rows = self._sql(
+            "SELECT report_id AS id, organisation_id, version, status, sharing, display_name, "
+            "country, submitted_at, updated_at, seq FROM watchlist_reports "
+            f"WHERE {where} AND seq < %s ORDER BY seq DESC LIMIT %s",
+            (principal.organisation_id, after, limit + 1),
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = [ReportSummary(**{k: v for k, v in r.items() if k != "seq"}) for r in rows]
+        next_cursor = _encode_cursor(rows[-1]["seq"]) if more else None
+        return ReportPage(items=items, next_cursor=next_cursor)
+
+    def _report(self, report_id: UUID) -> Report:
+        try:
+            report: Report = self.repository.get(report_id)
+        except AggregateNotFoundError:
+            raise ReportNotFound(f"no report {report_id}") from None
+        if not isinstance(report, Report):
+            raise ReportNotFound(f"no report {report_id}")
+        return report
+
+    def _visible_report(self, principal: Principal, report_id: UUID) -> Report:
+        report = self._report(report_id)
+        if (
+            report.organisation_id != principal.organisation_id
+            and report.content.sharing != "partners"
+        ):
+            # A private report does not exist for anyone else: not even a 403.
+            raise ReportNotFound(f"no report {report_id}")
+        return report
+
+    def _own_report(self, principal: Principal, report_id: UUID) -> Report:
+        report = self._visible_report(principal, report_id)
+        if report.organisation_id != principal.organisation_id:
+            raise NotPermitted("only the organisation that submitted a report may change it")
+        return report
+
+    def _data_key(self, report_id: UUID) -> bytes:
+        rows = self._sql(
+            "SELECT wrapped_key FROM watchlist_report_keys WHERE report_id = %s", (report_id,)
+        )
+        if not rows or rows[0]["wrapped_key"] is None:
+            raise sealing.SealError(f"report {report_id} has no data key")
+        return sealing.unwrap_key(self._master_key, report_id, bytes(rows[0]["wrapped_key"]))
+
+    @staticmethod
+    def _seal(data_key: bytes, report_id: UUID, body: ReportBody) -> SealedConfidential | None:
+        if body.confidential is None:
+            return None
+        return sealing.seal(data_key, report_id, body.confidential)
+
+
+def _directory_insert(report: Report) -> Statement:
+    return (
+        "INSERT INTO watchlist_reports (report_id, organisation_id, sharing, status, version, "
+        "display_name, country, submitted_at, updated_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            report.id,
+            report.organisation_id,
+            report.content.sharing,
+            report.status,
+            report.version,
+            report.content.subject.names[0],
+            report.content.subject.country,
+            report.submitted_at,
+            report.modified_on,
+        ),
+    )
+
+
+def _directory_update(report: Report) -> Statement:
+    return (
+        "UPDATE watchlist_reports SET sharing = %s, status = %s, version = %s, "
+        "display_name = %s, country = %s, updated_at = %s WHERE report_id = %s",
+        (
+            report.content.sharing,
+            report.status,
+            report.version,
+            report.content.subject.names[0],
+            report.content.subject.country,
+            report.modified_on,
+            report.id,
+        ),
+    )
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(str(seq).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 2**63 - 1
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput([FieldError("$.cursor", "not a cursor this API gave out")]) from None
