@@ -18,7 +18,7 @@ from projector.projection import Projection
 from projector.rebuild import build, dump
 from projector.runner import event_recorder
 from watchlist.audit import chain
-from watchlist.audit.verify import Verdict
+from watchlist.audit.verify import Verdict, checkpoint_failure
 from watchlist.database import Database
 from watchlist.domain.taxonomy import Taxonomy
 
@@ -158,28 +158,12 @@ def verify_database(
             events += 1
             mark = marks.get(position)
             if mark is not None:
-                signed = bytes.fromhex(mark["hash"])
                 key = public_key or Ed25519PublicKey.from_public_bytes(
                     base64.b64decode(mark["public_key"])
                 )
-                if signed != previous:
-                    return Verdict(
-                        False,
-                        events,
-                        checked,
-                        position,
-                        "changed: the checkpoint signed another log",
-                    )
-                if not chain.signature_holds(
-                    key, position, signed, base64.b64decode(mark["signature"])
-                ):
-                    return Verdict(
-                        False,
-                        events,
-                        checked,
-                        position,
-                        "bad signature: the checkpoint was not signed by this key",
-                    )
+                failure = checkpoint_failure(mark, previous, key)
+                if failure:
+                    return Verdict(False, events, checked, position, failure)
                 checked += 1
     return Verdict(True, events, checked)
 

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import msgspec
 import psycopg
-from psycopg import Connection, sql
+from psycopg import Connection
 from psycopg.rows import tuple_row
 
 from projector import entries as stored_entries
@@ -24,6 +24,7 @@ from projector.identity import normalise_name, search_keys
 from projector.model import Entry
 from projector.profile import Profile, build_profile
 from projector.risk import LEVELS, Level
+from watchlist.domain.errors import FieldError, InvalidInput
 from watchlist.domain.taxonomy import Taxonomy
 
 T = TypeVar("T")
@@ -340,8 +341,8 @@ def _summary(row: tuple[Any, ...], match: float | None) -> FirmSummary:
     )
 
 
-class BadCursor(ValueError):
-    pass
+def _bad_cursor() -> InvalidInput:
+    return InvalidInput([FieldError("$.cursor", "not a cursor this API gave out")])
 
 
 def _cursor(value: int) -> str:
@@ -354,7 +355,7 @@ def _decode_offset(cursor: str | None) -> int:
     try:
         return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
     except (ValueError, UnicodeDecodeError):
-        raise BadCursor(cursor) from None
+        raise _bad_cursor() from None
 
 
 def _encode_keyset(rank: int, firm_id: UUID) -> str:
@@ -370,23 +371,8 @@ def _decode_keyset(cursor: str | None) -> tuple[int, UUID]:
         )
         return int(rank), UUID(firm_id)
     except (ValueError, UnicodeDecodeError):
-        raise BadCursor(cursor) from None
+        raise _bad_cursor() from None
 
 
 def timeline_cursor(cursor: str | None) -> int:
     return _decode_offset(cursor)
-
-
-__all__ = [
-    "BadCursor",
-    "FirmPage",
-    "Moved",
-    "NotProjected",
-    "Timeline",
-    "firm",
-    "projected_position",
-    "report_firm",
-    "search",
-    "sql",
-    "timeline",
-]

@@ -27,9 +27,10 @@ import argparse
 import base64
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -97,7 +98,6 @@ def verify_lines(lines: Iterable[str | bytes], public_key: Ed25519PublicKey) -> 
             previous, last, events = computed, position, events + 1
             hashes[position] = computed
         elif line["type"] == "checkpoint":
-            signed = bytes.fromhex(line["hash"])
             if position not in hashes:
                 return Verdict(
                     False,
@@ -106,26 +106,24 @@ def verify_lines(lines: Iterable[str | bytes], public_key: Ed25519PublicKey) -> 
                     position,
                     "missing: the checkpoint's event is not in the log",
                 )
-            if hashes[position] != signed:
-                return Verdict(
-                    False,
-                    events,
-                    checkpoints,
-                    position,
-                    "changed: the log up to here differs from what was signed",
-                )
-            if not chain.signature_holds(
-                public_key, position, signed, base64.b64decode(line["signature"])
-            ):
-                return Verdict(
-                    False,
-                    events,
-                    checkpoints,
-                    position,
-                    "bad signature: the checkpoint was not signed by this key",
-                )
+            failure = checkpoint_failure(line, hashes[position], public_key)
+            if failure:
+                return Verdict(False, events, checkpoints, position, failure)
             checkpoints += 1
     return Verdict(True, events, checkpoints)
+
+
+def checkpoint_failure(
+    mark: Mapping[str, Any], computed: bytes, public_key: Ed25519PublicKey
+) -> str | None:
+    """Why a checkpoint does not vouch for the log whose hash at its position is ``computed``."""
+    signed = bytes.fromhex(mark["hash"])
+    if signed != computed:
+        return "changed: the log up to here differs from what was signed"
+    signature = base64.b64decode(mark["signature"])
+    if not chain.signature_holds(public_key, int(mark["position"]), signed, signature):
+        return "bad signature: the checkpoint was not signed by this key"
+    return None
 
 
 def load_public_key(text: str) -> Ed25519PublicKey:

@@ -141,25 +141,16 @@ class FirmController(Controller):
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> queries.FirmPage:
-        try:
-            with watchlist.connection() as conn:
-                return queries.search(
-                    conn,
-                    request.user.organisation_id,
-                    q=q,
-                    country=country,
-                    level=level,
-                    cursor=cursor,
-                    limit=limit,
-                )
-        except queries.BadCursor:
-            raise problem(
-                422,
-                "invalid-input",
-                "The input is invalid",
-                "bad cursor",
-                errors=[{"path": "$.cursor", "message": "not a cursor this API gave out"}],
-            ) from None
+        with watchlist.connection() as conn:
+            return queries.search(
+                conn,
+                request.user.organisation_id,
+                q=q,
+                country=country,
+                level=level,
+                cursor=cursor,
+                limit=limit,
+            )
 
     @get(
         "/{firm_id:uuid}",
@@ -231,14 +222,6 @@ class FirmController(Controller):
                 found = queries.timeline(
                     conn, request.user.organisation_id, firm_id, after=after, limit=limit
                 )
-        except queries.BadCursor:
-            raise problem(
-                422,
-                "invalid-input",
-                "The input is invalid",
-                "bad cursor",
-                errors=[{"path": "$.cursor", "message": "not a cursor this API gave out"}],
-            ) from None
         except queries.NotProjected:
             raise _not_built() from None
         if found is None:
