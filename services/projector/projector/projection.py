@@ -28,7 +28,12 @@ from watchlist.domain.base import DomainEvent
 from watchlist.domain.contract import ReportContent
 from watchlist.domain.decision import FirmDecisionEvent, FirmsLinked
 from watchlist.domain.organisation import OrganisationRegistered
-from watchlist.domain.report import ReportAmended, ReportRetracted, ReportSubmitted
+from watchlist.domain.report import (
+    ConfidentialPartErased,
+    ReportAmended,
+    ReportRetracted,
+    ReportSubmitted,
+)
 from watchlist.domain.taxonomy import Taxonomy
 
 PARTNERS = "partners"
@@ -62,11 +67,11 @@ class Projection:
 
     # Facts: reports, keys, entries, decisions
 
-    def _record(  # noqa: PLR0912 - one branch per event type
-        self, cur: Cursor[Any], batch: Sequence[tuple[int, DomainEvent]]
-    ) -> set[UUID]:
+    def _record(self, cur: Cursor[Any], batch: Sequence[tuple[int, DomainEvent]]) -> set[UUID]:
         changed = [
-            e.originator_id for _, e in batch if isinstance(e, ReportAmended | ReportRetracted)
+            e.originator_id
+            for _, e in batch
+            if isinstance(e, ReportAmended | ReportRetracted | ConfidentialPartErased)
         ]
         reports: dict[UUID, list[Any]] = {}
         if changed:
@@ -138,6 +143,17 @@ class Projection:
                         organisation_id=reports[rid][ORGANISATION],
                         reason=event.reason,
                     )
+                case ConfidentialPartErased():
+                    row = reports[rid]
+                    row[VERSION], row[LAST] = event.originator_version, position
+                    entry = Entry(
+                        position=position,
+                        time=event.timestamp,
+                        kind="erased",
+                        report_id=rid,
+                        organisation_id=reports[rid][ORGANISATION],
+                        reason=event.reason,
+                    )
                 case FirmDecisionEvent():
                     kind: EntryKind = "linked" if isinstance(event, FirmsLinked) else "separated"
                     pair = tuple(sorted((event.firm_a, event.firm_b)))
@@ -154,6 +170,18 @@ class Projection:
                     )
             if entry is not None:
                 rows.append(stored_entries.to_row(entry))
+        self._write_facts(cur, organisations, reports, keys, decisions, rows)
+        return dirty | set(reports)
+
+    @staticmethod
+    def _write_facts(
+        cur: Cursor[Any],
+        organisations: dict[UUID, str],
+        reports: dict[UUID, list[Any]],
+        keys: dict[UUID, set[str]],
+        decisions: dict[tuple[UUID, UUID], tuple[str, int]],
+        rows: list[tuple[Any, ...]],
+    ) -> None:
         if organisations:
             cur.executemany(
                 "INSERT INTO organisations (organisation_id, name) VALUES (%s, %s) "
@@ -184,7 +212,6 @@ class Projection:
             )
         if rows:
             cur.executemany(stored_entries.INSERT, rows)
-        return dirty | set(reports)
 
     # Conclusions: firms
 

@@ -14,6 +14,7 @@ from watchlist import sealing
 from watchlist.app_base import WatchlistBase
 from watchlist.domain.contract import ReportBody, check_report
 from watchlist.domain.errors import (
+    ConfidentialAlreadyErased,
     FieldError,
     IdempotencyKeyReused,
     InvalidInput,
@@ -124,15 +125,47 @@ class ReportCommands(WatchlistBase):
     ) -> Recorded:
         self.validate(body)
         report = self._own_report(principal, report_id)
-        data_key = self._data_key(report_id)
+        sealed = None
+        if body.confidential is not None:
+            if report.confidential_erased:
+                raise ConfidentialAlreadyErased(
+                    "the confidential part was erased; an amendment cannot carry a new one"
+                )
+            sealed = sealing.seal(self._data_key(report_id), report_id, body.confidential)
         report.amend(
             expected_version=expected_version,
             key_id=principal.key_id,
             content=body.content(),
-            confidential=self._seal(data_key, report_id, body),
+            confidential=sealed,
             reason=reason,
         )
         return self._save_report(report, expected_version)
+
+    def erase_confidential(self, principal: Principal, report_id: UUID, reason: str) -> Recorded:
+        """Destroy the report's data key: its confidential part, every version, is gone for
+        good. The events stay as they were, so the log still replays and verifies."""
+        report = self._own_report(principal, report_id)
+        if principal.role != "admin":
+            raise NotPermitted("only an admin of the submitting organisation may erase")
+        report.erase_confidential(key_id=principal.key_id, reason=reason)
+        recordings = self.save(
+            report,
+            writes=[
+                _directory_update(report),
+                (
+                    "UPDATE watchlist_report_keys SET wrapped_key = NULL, erased_at = now() "
+                    "WHERE report_id = %s",
+                    (report_id,),
+                ),
+            ],
+        )
+        # Best effort: let the old row version, still holding the wrapped key, leave the
+        # table now rather than at the next autovacuum (see docs/auditing.md).
+        with self.connection() as conn:
+            conn.execute("VACUUM watchlist_report_keys")
+        return Recorded(
+            id=report.id, version=report.version, position=recordings[-1].notification.id
+        )
 
     def retract_report(
         self,
@@ -162,7 +195,9 @@ class ReportCommands(WatchlistBase):
         own = report.organisation_id == principal.organisation_id
         confidential = None
         state = "none" if report.confidential is None else "sealed"
-        if own and report.confidential is not None and principal.role in CONFIDENTIAL_READERS:
+        if report.confidential_erased:
+            state = "erased"
+        elif own and report.confidential is not None and principal.role in CONFIDENTIAL_READERS:
             confidential = sealing.unseal(self._data_key(report_id), report_id, report.confidential)
             state = "visible"
         fields = {f: getattr(report.content, f) for f in report.content.__struct_fields__}

@@ -18,13 +18,14 @@ from watchlist.api.controllers.reports import Submitted
 from watchlist.api.openapi import Problem
 from watchlist.domain import decision, organisation, report
 from watchlist.domain.base import DomainEvent
-from watchlist.domain.contract import Amendment, ReportBody, Retraction
+from watchlist.domain.contract import Amendment, Erasure, ReportBody, Retraction
 from watchlist.views import ReportPage, ReportRecord
 
 API_BODIES: list[type] = [
     ReportBody,
     Amendment,
     Retraction,
+    Erasure,
     Submitted,
     ReportRecord,
     ReportPage,

@@ -37,7 +37,7 @@ class Recorded(msgspec.Struct, frozen=True):
     replayed: bool = False
 
 
-ConfidentialState = Literal["visible", "sealed", "none"]
+ConfidentialState = Literal["visible", "sealed", "erased", "none"]
 
 
 class ReportRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -43,7 +43,12 @@ DOMAIN_PROBLEMS: list[tuple[type[errors.DomainError], int, str, str]] = [
         "The Idempotency-Key was used with another body",
     ),
     (errors.VersionMismatch, 412, "version-mismatch", "The report has changed since that version"),
-    (errors.ConfidentialPartErased, 410, "confidential-erased", "The confidential part was erased"),
+    (
+        errors.ConfidentialAlreadyErased,
+        409,
+        "confidential-erased",
+        "The confidential part was erased",
+    ),
 ]
 
 

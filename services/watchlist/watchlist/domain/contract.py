@@ -118,6 +118,10 @@ class Retraction(Contract, frozen=True, kw_only=True):
     reason: Reason
 
 
+class Erasure(Contract, frozen=True, kw_only=True):
+    reason: Reason
+
+
 def latest_allowed_date() -> date:
     """Today somewhere on Earth: a date is in the future only if it is tomorrow everywhere."""
     return (datetime.now(UTC) + timedelta(hours=14)).date()

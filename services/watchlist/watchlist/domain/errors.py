@@ -60,5 +60,5 @@ class IdempotencyKeyReused(DomainError):
     """The same Idempotency-Key came with a different body."""
 
 
-class ConfidentialPartErased(DomainError):
-    pass
+class ConfidentialAlreadyErased(DomainError):
+    """The confidential part was erased: nothing sealed can be added to or read from it."""

@@ -15,7 +15,11 @@ import msgspec
 
 from watchlist.domain.base import Aggregate, DomainEvent
 from watchlist.domain.contract import ReportContent
-from watchlist.domain.errors import ReportAlreadyRetracted, VersionMismatch
+from watchlist.domain.errors import (
+    ConfidentialAlreadyErased,
+    ReportAlreadyRetracted,
+    VersionMismatch,
+)
 
 ReportStatus = Literal["active", "retracted"]
 
@@ -53,6 +57,13 @@ class ReportRetracted(ReportEvent, frozen=True, kw_only=True):
     reason: str
 
 
+class ConfidentialPartErased(ReportEvent, frozen=True, kw_only=True):
+    """The report's data key was destroyed: every sealed version is unreadable for good."""
+
+    key_id: UUID
+    reason: str
+
+
 class Report(Aggregate):
     """One report, as its events tell it."""
 
@@ -62,6 +73,7 @@ class Report(Aggregate):
     status: ReportStatus
     submitted_at: datetime
     retraction_reason: str | None
+    confidential_erased: bool
 
     @classmethod
     def submit(
@@ -105,6 +117,11 @@ class Report(Aggregate):
         self._check_open(expected_version)
         self.trigger(ReportRetracted, key_id=key_id, reason=reason)
 
+    def erase_confidential(self, *, key_id: UUID, reason: str) -> None:
+        if self.confidential_erased:
+            raise ConfidentialAlreadyErased(f"the confidential part of report {self.id} is erased")
+        self.trigger(ConfidentialPartErased, key_id=key_id, reason=reason)
+
     def _check_open(self, expected_version: int | None) -> None:
         if self.status == "retracted":
             raise ReportAlreadyRetracted(f"report {self.id} was retracted")
@@ -120,9 +137,12 @@ class Report(Aggregate):
                 self.status = "active"
                 self.submitted_at = event.timestamp
                 self.retraction_reason = None
+                self.confidential_erased = False
             case ReportAmended():
                 self.content = event.content
                 self.confidential = event.confidential
+            case ConfidentialPartErased():
+                self.confidential_erased = True
             case ReportRetracted():
                 self.status = "retracted"
                 self.retraction_reason = event.reason

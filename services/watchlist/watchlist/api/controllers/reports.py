@@ -23,11 +23,12 @@ from watchlist.api.openapi import example_body, responses
 from watchlist.api.problems import problem
 from watchlist.api.reading import firm_of_report, wait_seconds, wait_until_projected
 from watchlist.application import Watchlist
-from watchlist.domain.contract import Amendment, ReportBody, Retraction
+from watchlist.domain.contract import Amendment, Erasure, ReportBody, Retraction
 from watchlist.views import Principal, Recorded, ReportPage, ReportRecord
 
 WRITERS = allow("reporter", "admin")
 READERS = allow("reporter", "investigator", "auditor", "admin")
+ADMINS = allow("admin")
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
@@ -241,6 +242,39 @@ class ReportController(Controller):
         recorded = watchlist.retract_report(
             request.user, report_id, data.reason, _version(if_match, required=False)
         )
+        return _answer(watchlist, request.user, recorded, 200, prefer)
+
+    @post(
+        "/{report_id:uuid}/confidential/erasure",
+        operation_id="eraseConfidentialPart",
+        summary="Destroy a report's confidential part for good (admin of its organisation)",
+        guards=[ADMINS],
+        before_request=expect_json(Erasure),
+        sync_to_thread=True,
+        status_code=200,
+        responses=responses(
+            200,
+            Submitted,
+            EXAMPLE_RECORDED | {"version": 2},
+            "erased",
+            400,
+            401,
+            403,
+            404,
+            409,
+            415,
+            422,
+        ),
+    )
+    def erase(
+        self,
+        request: Request[Principal, str, State],
+        watchlist: NamedDependency[Watchlist],
+        report_id: FromPath[UUID],
+        data: Annotated[Erasure, example_body({"reason": "the caller asked us to forget her"})],
+        prefer: Prefer = None,
+    ) -> Response[Submitted]:
+        recorded = watchlist.erase_confidential(request.user, report_id, data.reason)
         return _answer(watchlist, request.user, recorded, 200, prefer)
 
     @get(
