@@ -11,7 +11,9 @@ import msgspec
 
 from watchlist.domain.contract import ReportContent
 
-EntryKind = Literal["submitted", "amended", "retracted", "erased", "linked", "separated"]
+EntryKind = Literal[
+    "submitted", "amended", "retracted", "erased", "evidence", "linked", "separated"
+]
 
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True):

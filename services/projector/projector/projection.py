@@ -30,6 +30,7 @@ from watchlist.domain.decision import FirmDecisionEvent, FirmsLinked
 from watchlist.domain.organisation import OrganisationRegistered
 from watchlist.domain.report import (
     ConfidentialPartErased,
+    EvidenceRegistered,
     ReportAmended,
     ReportRetracted,
     ReportSubmitted,
@@ -71,7 +72,9 @@ class Projection:
         changed = [
             e.originator_id
             for _, e in batch
-            if isinstance(e, ReportAmended | ReportRetracted | ConfidentialPartErased)
+            if isinstance(
+                e, ReportAmended | ReportRetracted | ConfidentialPartErased | EvidenceRegistered
+            )
         ]
         reports: dict[UUID, list[Any]] = {}
         if changed:
@@ -143,16 +146,16 @@ class Projection:
                         organisation_id=reports[rid][ORGANISATION],
                         reason=event.reason,
                     )
-                case ConfidentialPartErased():
+                case ConfidentialPartErased() | EvidenceRegistered():
                     row = reports[rid]
                     row[VERSION], row[LAST] = event.originator_version, position
                     entry = Entry(
                         position=position,
                         time=event.timestamp,
-                        kind="erased",
+                        kind="erased" if isinstance(event, ConfidentialPartErased) else "evidence",
                         report_id=rid,
                         organisation_id=reports[rid][ORGANISATION],
-                        reason=event.reason,
+                        reason=_note(event),
                     )
                 case FirmDecisionEvent():
                     kind: EntryKind = "linked" if isinstance(event, FirmsLinked) else "separated"
@@ -386,6 +389,13 @@ class _Rows:
         ):
             if rows:
                 cur.executemany(statement, rows)
+
+
+def _note(event: ConfidentialPartErased | EvidenceRegistered) -> str:
+    if isinstance(event, ConfidentialPartErased):
+        return event.reason
+    file = event.evidence
+    return f"{file.media_type}, {file.size} bytes, SHA-256 {file.sha256}: {file.description}"
 
 
 def _search_names(names: Iterable[str]) -> list[str]:

@@ -223,6 +223,8 @@ def _timeline_item(entry: Entry, names: dict[UUID, str], firm_id: UUID) -> Timel
             summary = f"{by} retracted its report: {entry.reason}"
         case "erased":
             summary = f"{by} erased the report's confidential part: {entry.reason}"
+        case "evidence":
+            summary = f"{by} registered evidence: {entry.reason}"
         case _:
             other = entry.firm_b if entry.firm_a == firm_id else entry.firm_a
             verb = "linked with" if entry.kind == "linked" else "kept apart from"

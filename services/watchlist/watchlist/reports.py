@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError
 
 from watchlist import sealing
 from watchlist.app_base import WatchlistBase
-from watchlist.domain.contract import ReportBody, check_report
+from watchlist.domain.contract import Evidence, ReportBody, check_report
 from watchlist.domain.errors import (
     ConfidentialAlreadyErased,
     FieldError,
@@ -141,6 +141,13 @@ class ReportCommands(WatchlistBase):
         )
         return self._save_report(report, expected_version)
 
+    def register_evidence(
+        self, principal: Principal, report_id: UUID, evidence: Evidence
+    ) -> Recorded:
+        report = self._own_report(principal, report_id)
+        report.register_evidence(key_id=principal.key_id, evidence=evidence)
+        return self._save_report(report, None)
+
     def erase_confidential(self, principal: Principal, report_id: UUID, reason: str) -> Recorded:
         """Destroy the report's data key: its confidential part, every version, is gone for
         good. The events stay as they were, so the log still replays and verifies."""
@@ -211,6 +218,7 @@ class ReportCommands(WatchlistBase):
             retraction_reason=report.retraction_reason,
             confidential=state,  # type: ignore[arg-type]
             report=ReportBody(**fields, confidential=confidential),
+            evidence=report.evidence,
         )
 
     def list_reports(

@@ -18,7 +18,7 @@ from watchlist.api.controllers.reports import Submitted
 from watchlist.api.openapi import Problem
 from watchlist.domain import decision, organisation, report
 from watchlist.domain.base import DomainEvent
-from watchlist.domain.contract import Amendment, Erasure, ReportBody, Retraction
+from watchlist.domain.contract import Amendment, Erasure, Evidence, ReportBody, Retraction
 from watchlist.views import ReportPage, ReportRecord
 
 API_BODIES: list[type] = [
@@ -26,6 +26,7 @@ API_BODIES: list[type] = [
     Amendment,
     Retraction,
     Erasure,
+    Evidence,
     Submitted,
     ReportRecord,
     ReportPage,

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from watchlist.domain.contract import ReportBody, Sharing
+from watchlist.domain.contract import Evidence, ReportBody, Sharing
 from watchlist.domain.organisation import Role
 from watchlist.domain.report import ReportStatus
 
@@ -52,6 +52,7 @@ class ReportRecord(msgspec.Struct, frozen=True, kw_only=True):
     retraction_reason: str | None = None
     confidential: ConfidentialState
     report: ReportBody
+    evidence: list[Evidence] = []
 
 
 class ReportSummary(msgspec.Struct, frozen=True, kw_only=True):

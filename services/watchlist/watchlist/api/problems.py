@@ -49,6 +49,12 @@ DOMAIN_PROBLEMS: list[tuple[type[errors.DomainError], int, str, str]] = [
         "confidential-erased",
         "The confidential part was erased",
     ),
+    (
+        errors.EvidenceAlreadyRegistered,
+        409,
+        "evidence-registered",
+        "This file is already registered on the report",
+    ),
 ]
 
 

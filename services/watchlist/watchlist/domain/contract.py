@@ -122,6 +122,15 @@ class Erasure(Contract, frozen=True, kw_only=True):
     reason: Reason
 
 
+class Evidence(Contract, frozen=True, kw_only=True):
+    """A file the organisation holds, registered by its hash: the file never leaves it."""
+
+    sha256: Annotated[str, Meta(pattern="^[0-9a-f]{64}$", description="lower-case hex")]
+    media_type: Annotated[str, Meta(pattern="^[a-z0-9.+-]+/[a-z0-9.+-]+$", max_length=100)]
+    size: Annotated[int, Meta(ge=0, le=10 * 1024**3)]
+    description: Annotated[str, Meta(max_length=2_000)] = ""
+
+
 def latest_allowed_date() -> date:
     """Today somewhere on Earth: a date is in the future only if it is tomorrow everywhere."""
     return (datetime.now(UTC) + timedelta(hours=14)).date()

@@ -62,3 +62,7 @@ class IdempotencyKeyReused(DomainError):
 
 class ConfidentialAlreadyErased(DomainError):
     """The confidential part was erased: nothing sealed can be added to or read from it."""
+
+
+class EvidenceAlreadyRegistered(DomainError):
+    """A file with this hash is already registered on the report."""

@@ -14,9 +14,10 @@ from uuid import UUID
 import msgspec
 
 from watchlist.domain.base import Aggregate, DomainEvent
-from watchlist.domain.contract import ReportContent
+from watchlist.domain.contract import Evidence, ReportContent
 from watchlist.domain.errors import (
     ConfidentialAlreadyErased,
+    EvidenceAlreadyRegistered,
     ReportAlreadyRetracted,
     VersionMismatch,
 )
@@ -64,6 +65,11 @@ class ConfidentialPartErased(ReportEvent, frozen=True, kw_only=True):
     reason: str
 
 
+class EvidenceRegistered(ReportEvent, frozen=True, kw_only=True):
+    key_id: UUID
+    evidence: Evidence
+
+
 class Report(Aggregate):
     """One report, as its events tell it."""
 
@@ -74,6 +80,7 @@ class Report(Aggregate):
     submitted_at: datetime
     retraction_reason: str | None
     confidential_erased: bool
+    evidence: list[Evidence]
 
     @classmethod
     def submit(
@@ -122,6 +129,14 @@ class Report(Aggregate):
             raise ConfidentialAlreadyErased(f"the confidential part of report {self.id} is erased")
         self.trigger(ConfidentialPartErased, key_id=key_id, reason=reason)
 
+    def register_evidence(self, *, key_id: UUID, evidence: Evidence) -> None:
+        self._check_open(None)
+        if any(e.sha256 == evidence.sha256 for e in self.evidence):
+            raise EvidenceAlreadyRegistered(
+                f"a file with SHA-256 {evidence.sha256} is already registered on this report"
+            )
+        self.trigger(EvidenceRegistered, key_id=key_id, evidence=evidence)
+
     def _check_open(self, expected_version: int | None) -> None:
         if self.status == "retracted":
             raise ReportAlreadyRetracted(f"report {self.id} was retracted")
@@ -138,11 +153,14 @@ class Report(Aggregate):
                 self.submitted_at = event.timestamp
                 self.retraction_reason = None
                 self.confidential_erased = False
+                self.evidence = []
             case ReportAmended():
                 self.content = event.content
                 self.confidential = event.confidential
             case ConfidentialPartErased():
                 self.confidential_erased = True
+            case EvidenceRegistered():
+                self.evidence = [*self.evidence, event.evidence]
             case ReportRetracted():
                 self.status = "retracted"
                 self.retraction_reason = event.reason

@@ -23,7 +23,7 @@ from watchlist.api.openapi import example_body, responses
 from watchlist.api.problems import problem
 from watchlist.api.reading import firm_of_report, wait_seconds, wait_until_projected
 from watchlist.application import Watchlist
-from watchlist.domain.contract import Amendment, Erasure, ReportBody, Retraction
+from watchlist.domain.contract import Amendment, Erasure, Evidence, ReportBody, Retraction
 from watchlist.views import Principal, Recorded, ReportPage, ReportRecord
 
 WRITERS = allow("reporter", "admin")
@@ -243,6 +243,49 @@ class ReportController(Controller):
             request.user, report_id, data.reason, _version(if_match, required=False)
         )
         return _answer(watchlist, request.user, recorded, 200, prefer)
+
+    @post(
+        "/{report_id:uuid}/evidence",
+        operation_id="registerEvidence",
+        summary="Register a file your organisation holds, by its SHA-256",
+        guards=[WRITERS],
+        before_request=expect_json(Evidence),
+        sync_to_thread=True,
+        status_code=201,
+        responses=responses(
+            201,
+            Submitted,
+            EXAMPLE_RECORDED | {"version": 2},
+            "registered",
+            400,
+            401,
+            403,
+            404,
+            409,
+            415,
+            422,
+        ),
+    )
+    def register_evidence(
+        self,
+        request: Request[Principal, str, State],
+        watchlist: NamedDependency[Watchlist],
+        report_id: FromPath[UUID],
+        data: Annotated[
+            Evidence,
+            example_body(
+                {
+                    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                    "media_type": "image/jpeg",
+                    "size": 183_422,
+                    "description": "photo of the agency's advert on a bus stop",
+                }
+            ),
+        ],
+        prefer: Prefer = None,
+    ) -> Response[Submitted]:
+        recorded = watchlist.register_evidence(request.user, report_id, data)
+        return _answer(watchlist, request.user, recorded, 201, prefer)
 
     @post(
         "/{report_id:uuid}/confidential/erasure",
