@@ -10,33 +10,41 @@ import msgspec
 from psycopg import Cursor
 
 from projector.model import Entry
-from watchlist.domain.contract import ReportContent
+from watchlist.domain.contract import LicenceCheck, ReportContent
 
 _content = msgspec.json.Decoder(ReportContent)
-COLUMNS = "position, time, kind, report_id, organisation_id, content::text, reason, firm_a, firm_b"
+_licence = msgspec.json.Decoder(LicenceCheck)
+COLUMNS = (
+    "position, time, kind, report_id, organisation_id, content::text, reason, firm_a, firm_b, "
+    "licence::text"
+)
 INSERT = (
     "INSERT INTO entries (position, time, kind, report_id, organisation_id, content, reason, "
-    "firm_a, firm_b) VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s)"
+    "firm_a, firm_b, licence) VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s::jsonb)"
 )
 
 
+def _json(value: object | None) -> str | None:
+    return None if value is None else msgspec.json.encode(value).decode()
+
+
 def to_row(entry: Entry) -> tuple[Any, ...]:
-    content = msgspec.json.encode(entry.content).decode() if entry.content is not None else None
     return (
         entry.position,
         entry.time,
         entry.kind,
         entry.report_id,
         entry.organisation_id,
-        content,
+        _json(entry.content),
         entry.reason,
         entry.firm_a,
         entry.firm_b,
+        _json(entry.licence),
     )
 
 
 def from_row(row: tuple[Any, ...]) -> Entry:
-    position, time, kind, report_id, organisation_id, content, reason, firm_a, firm_b = row
+    position, time, kind, report_id, organisation_id, content, reason, firm_a, firm_b, licence = row
     return Entry(
         position=position,
         time=time,
@@ -47,6 +55,7 @@ def from_row(row: tuple[Any, ...]) -> Entry:
         reason=reason,
         firm_a=firm_a,
         firm_b=firm_b,
+        licence=_licence.decode(licence) if licence is not None else None,
     )
 
 

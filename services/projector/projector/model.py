@@ -9,10 +9,17 @@ from uuid import UUID
 
 import msgspec
 
-from watchlist.domain.contract import ReportContent
+from watchlist.domain.contract import LicenceCheck, ReportContent
 
 EntryKind = Literal[
-    "submitted", "amended", "retracted", "erased", "evidence", "linked", "separated"
+    "submitted",
+    "amended",
+    "retracted",
+    "erased",
+    "evidence",
+    "linked",
+    "separated",
+    "licence_check",
 ]
 
 
@@ -28,6 +35,7 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
     reason: str | None = None
     firm_a: UUID | None = None
     firm_b: UUID | None = None
+    licence: LicenceCheck | None = None
 
 
 class ReportState(msgspec.Struct, kw_only=True):

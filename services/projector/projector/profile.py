@@ -16,6 +16,7 @@ import msgspec
 from projector.identity import identifier_key
 from projector.model import Entry, ReportState, fold
 from projector.risk import Assessment, assess
+from watchlist.domain.contract import LicenceCheck
 from watchlist.domain.taxonomy import Taxonomy
 
 
@@ -47,6 +48,7 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True):
     first_report_at: datetime | None
     last_report_at: datetime | None
     risk: Assessment
+    licence: LicenceCheck | None = None
     report_ids: list[UUID]
     as_of_position: int
 
@@ -59,6 +61,8 @@ def build_profile(
     firm_id: UUID, entries: Sequence[Entry], taxonomy: Taxonomy, as_of_position: int
 ) -> Profile:
     states = fold(e for e in entries if e.position <= as_of_position)
+    checks = [e.licence for e in entries if e.position <= as_of_position and e.licence]
+    licence = checks[-1] if checks else None
     reports: list[ReportState] = sorted(states.values(), key=lambda r: r.first_position)
     active = [r for r in reports if r.status == "active"]
     shown = active or reports
@@ -94,7 +98,8 @@ def build_profile(
         last_incident=incident_dates[-1] if incident_dates else None,
         first_report_at=min((r.submitted_at for r in reports), default=None),
         last_report_at=max((r.submitted_at for r in reports), default=None),
-        risk=assess(reports, taxonomy),
+        risk=assess(reports, taxonomy, licence),
+        licence=licence,
         report_ids=[r.report_id for r in reports],
         as_of_position=as_of_position,
     )

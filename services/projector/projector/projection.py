@@ -27,6 +27,7 @@ from projector.risk import LEVELS
 from watchlist.domain.base import DomainEvent
 from watchlist.domain.contract import ReportContent
 from watchlist.domain.decision import FirmDecisionEvent, FirmsLinked
+from watchlist.domain.licence import LicenceCheckRecorded
 from watchlist.domain.organisation import OrganisationRegistered
 from watchlist.domain.report import (
     ConfidentialPartErased,
@@ -156,6 +157,16 @@ class Projection:
                         report_id=rid,
                         organisation_id=reports[rid][ORGANISATION],
                         reason=_note(event),
+                    )
+                case LicenceCheckRecorded():
+                    dirty.add(event.firm_id)
+                    entry = Entry(
+                        position=position,
+                        time=event.timestamp,
+                        kind="licence_check",
+                        organisation_id=event.organisation_id,
+                        firm_a=event.firm_id,
+                        licence=event.check,
                     )
                 case FirmDecisionEvent():
                     kind: EntryKind = "linked" if isinstance(event, FirmsLinked) else "separated"

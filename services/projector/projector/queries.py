@@ -225,6 +225,13 @@ def _timeline_item(entry: Entry, names: dict[UUID, str], firm_id: UUID) -> Timel
             summary = f"{by} erased the report's confidential part: {entry.reason}"
         case "evidence":
             summary = f"{by} registered evidence: {entry.reason}"
+        case "licence_check":
+            assert entry.licence is not None
+            found = entry.licence
+            summary = (
+                f"{by} checked the licence in {found.registry} on "
+                f"{found.checked_on.isoformat()}: {found.status}"
+            )
         case _:
             other = entry.firm_b if entry.firm_a == firm_id else entry.firm_a
             verb = "linked with" if entry.kind == "linked" else "kept apart from"

@@ -1,10 +1,12 @@
-"""Risk model v1: a pure, versioned function of a firm's reports.
+"""Risk model v2: a pure, versioned function of a firm's reports and licence checks.
 
 Every point names the report and indicator it came from. It counts
 independent organisations, not reports: an organisation adds an indicator's
 points once, from its strongest report of it, however often it reports. The
 evidence grade and the source's reliability scale the indicator's default
-weight from the taxonomy. Retracted reports count zero.
+weight from the taxonomy. Retracted reports count zero. The latest licence
+check weighs in: no licence found, or a revoked or suspended one, adds points
+that name the check (v2; v1 had no licence checks).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from uuid import UUID
 import msgspec
 
 from projector.model import ReportState
+from watchlist.domain.contract import LicenceCheck
 from watchlist.domain.taxonomy import Taxonomy
 
-MODEL_VERSION = "risk-v1"
+MODEL_VERSION = "risk-v2"
 Level = Literal["none", "low", "medium", "high", "critical"]
 LEVELS: tuple[Level, ...] = ("none", "low", "medium", "high", "critical")
 GRADE_FACTOR = {"confirmed": 1.0, "reported": 0.6, "suspected": 0.3}
@@ -29,9 +32,15 @@ RELIABILITY_FACTOR = {"A": 1.0, "B": 0.9, "C": 0.75, "D": 0.5, "E": 0.3, "F": 0.
 THRESHOLDS: tuple[tuple[float, Level], ...] = ((25.0, "critical"), (12.0, "high"), (5.0, "medium"))
 
 
+# Points for the latest licence check's status.
+LICENCE_POINTS = {"none_found": 4.0, "revoked": 6.0, "suspended": 3.0, "valid": 0.0}
+
+
 class Contribution(msgspec.Struct, frozen=True, kw_only=True):
-    report_id: UUID
-    organisation_id: UUID
+    """Points from one report's indicator, or (``indicator`` "licence:<status>") a check."""
+
+    report_id: UUID | None
+    organisation_id: UUID | None
     indicator: str
     grade: str
     reliability: str
@@ -57,7 +66,9 @@ def level_for(score: float) -> Level:
     return "low"
 
 
-def assess(reports: Iterable[ReportState], taxonomy: Taxonomy) -> Assessment:
+def assess(
+    reports: Iterable[ReportState], taxonomy: Taxonomy, licence: LicenceCheck | None = None
+) -> Assessment:
     ordered = sorted(reports, key=lambda r: r.first_position)
     candidates: list[Contribution] = []
     for report in ordered:
@@ -87,7 +98,7 @@ def assess(reports: Iterable[ReportState], taxonomy: Taxonomy) -> Assessment:
                 )
             )
     # The strongest report of each (organisation, indicator) counts; ties go to the earliest.
-    best: dict[tuple[UUID, str], Contribution] = {}
+    best: dict[tuple[UUID | None, str], Contribution] = {}
     for c in candidates:
         key = (c.organisation_id, c.indicator)
         if c.counted and (key not in best or c.points > best[key].points):
@@ -104,6 +115,20 @@ def assess(reports: Iterable[ReportState], taxonomy: Taxonomy) -> Assessment:
         )
         for c in candidates
     ]
+    if licence is not None:
+        explanation.append(
+            Contribution(
+                report_id=None,
+                organisation_id=None,
+                indicator=f"licence:{licence.status}",
+                grade="confirmed",
+                reliability="A",
+                weight=0,
+                points=LICENCE_POINTS[licence.status],
+                counted=True,
+                note=f"{licence.registry}, checked {licence.checked_on.isoformat()}",
+            )
+        )
     score = round(sum(c.points for c in explanation if c.counted), 2)
     return Assessment(
         model=MODEL_VERSION, score=score, level=level_for(score), explanation=explanation

@@ -10,6 +10,7 @@ from datetime import datetime
 from uuid import UUID, uuid4
 
 from watchlist import access
+from watchlist.domain.contract import LicenceCheck, latest_allowed_date
 from watchlist.domain.decision import (
     FirmDecision,
     FirmDecisionEvent,
@@ -20,6 +21,7 @@ from watchlist.domain.errors import (
     FieldError,
     InvalidInput,
 )
+from watchlist.domain.licence import LicenceCheckRecord
 from watchlist.organisations import OrganisationCommands
 from watchlist.reports import ReportCommands
 from watchlist.views import (
@@ -83,3 +85,20 @@ class Watchlist(ReportCommands, OrganisationCommands):
         )
         recordings = self.save(decision)
         return Recorded(id=decision.id, version=1, position=recordings[-1].notification.id)
+
+    # Licence checks
+
+    def record_licence_check(
+        self, principal: Principal, firm_id: UUID, check: LicenceCheck
+    ) -> Recorded:
+        if check.checked_on > latest_allowed_date():
+            raise InvalidInput([FieldError("$.checked_on", "is in the future")])
+        record = LicenceCheckRecord.record(
+            id=uuid4(),
+            organisation_id=principal.organisation_id,
+            key_id=principal.key_id,
+            firm_id=firm_id,
+            check=check,
+        )
+        recordings = self.save(record)
+        return Recorded(id=record.id, version=1, position=recordings[-1].notification.id)

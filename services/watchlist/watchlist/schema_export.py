@@ -16,9 +16,16 @@ from watchlist.api.controllers.firms import Decided, Decision
 from watchlist.api.controllers.health import Health
 from watchlist.api.controllers.reports import Submitted
 from watchlist.api.openapi import Problem
-from watchlist.domain import decision, organisation, report
+from watchlist.domain import decision, licence, organisation, report
 from watchlist.domain.base import DomainEvent
-from watchlist.domain.contract import Amendment, Erasure, Evidence, ReportBody, Retraction
+from watchlist.domain.contract import (
+    Amendment,
+    Erasure,
+    Evidence,
+    LicenceCheck,
+    ReportBody,
+    Retraction,
+)
 from watchlist.views import ReportPage, ReportRecord
 
 API_BODIES: list[type] = [
@@ -27,6 +34,7 @@ API_BODIES: list[type] = [
     Retraction,
     Erasure,
     Evidence,
+    LicenceCheck,
     Submitted,
     ReportRecord,
     ReportPage,
@@ -38,7 +46,7 @@ API_BODIES: list[type] = [
     Profile,
     Timeline,
 ]
-EVENT_MODULES = (decision, organisation, report)
+EVENT_MODULES = (decision, licence, organisation, report)
 
 
 def event_classes() -> list[type[DomainEvent]]:

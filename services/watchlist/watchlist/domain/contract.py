@@ -164,3 +164,16 @@ def _problems(body: ReportContent, taxonomy: Taxonomy) -> Iterator[FieldError]:
         elif indicator.code in seen:
             yield FieldError(path, f"indicator {indicator.code!r} is listed twice")
         seen.add(indicator.code)
+
+
+LicenceStatus = Literal["valid", "suspended", "revoked", "none_found"]
+
+
+class LicenceCheck(Contract, frozen=True, kw_only=True):
+    """An investigator's check of a firm's licence against a registry."""
+
+    registry: Annotated[str, Meta(min_length=1, max_length=200)]
+    status: LicenceStatus
+    checked_on: date
+    licence_number: Annotated[str, Meta(max_length=100)] | None = None
+    source: Annotated[str, Meta(max_length=500)] | None = None

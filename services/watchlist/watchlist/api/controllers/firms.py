@@ -23,7 +23,7 @@ from watchlist.api.openapi import example_body, responses
 from watchlist.api.problems import problem
 from watchlist.api.reading import wait_seconds, wait_until_projected
 from watchlist.application import Watchlist
-from watchlist.domain.contract import Contract, Reason
+from watchlist.domain.contract import Contract, LicenceCheck, Reason
 from watchlist.views import Principal
 
 READERS = allow("reporter", "investigator", "auditor", "admin")
@@ -229,6 +229,54 @@ class FirmController(Controller):
         if isinstance(found, queries.Moved):
             return _moved(found, "/v1/firms/{}/timeline")
         return Response(found)
+
+    @post(
+        "/{firm_id:uuid}/licence-checks",
+        operation_id="recordLicenceCheck",
+        summary="Record what a registry says about a firm's licence",
+        guards=[DECIDERS],
+        before_request=expect_json(LicenceCheck),
+        sync_to_thread=True,
+        status_code=201,
+        responses=responses(201, Decided, EXAMPLE_DECIDED, "recorded", 401, 403, 404, 415, 422),
+    )
+    def licence_check(
+        self,
+        request: Request[Principal, str, State],
+        watchlist: NamedDependency[Watchlist],
+        firm_id: FromPath[UUID],
+        data: Annotated[
+            LicenceCheck,
+            example_body(
+                {
+                    "registry": "Ministry of Labour, register of private employment agencies",
+                    "status": "none_found",
+                    "checked_on": "2026-10-04",
+                    "licence_number": "KZ-LIC-0042",
+                    "source": "https://www.enbek.kz",
+                }
+            ),
+        ],
+        prefer: Prefer = None,
+    ) -> Response[Decided]:
+        principal = request.user
+        with watchlist.connection() as conn:
+            found = queries.report_firm(conn, principal.organisation_id, firm_id)
+        if found is None:
+            raise problem(404, "not-found", "No such firm", f"no firm {firm_id}")
+        recorded = watchlist.record_licence_check(principal, found[0], data)
+        projected = wait_until_projected(watchlist, recorded.position, wait_seconds(prefer))
+        return Response(
+            Decided(
+                id=recorded.id,
+                position=recorded.position,
+                firm_ids=[found[0]],
+                projected=projected,
+                firm_id=found[0],
+            ),
+            status_code=201,
+            headers={"Location": f"/v1/firms/{found[0]}"},
+        )
 
     @decision_route("/links", "linkFirms", "Decide that two firms are one")
     def link(
