@@ -10,17 +10,19 @@ import msgspec
 from psycopg import Cursor
 
 from projector.model import Entry
-from watchlist.domain.contract import LicenceCheck, ReportContent
+from watchlist.domain.contract import LicenceCheck, Reply, ReportContent
 
 _content = msgspec.json.Decoder(ReportContent)
 _licence = msgspec.json.Decoder(LicenceCheck)
+_reply = msgspec.json.Decoder(Reply)
 COLUMNS = (
     "position, time, kind, report_id, organisation_id, content::text, reason, firm_a, firm_b, "
-    "licence::text"
+    "licence::text, reply::text, outcome"
 )
 INSERT = (
     "INSERT INTO entries (position, time, kind, report_id, organisation_id, content, reason, "
-    "firm_a, firm_b, licence) VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s::jsonb)"
+    "firm_a, firm_b, licence, reply, outcome) "
+    "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s::jsonb, %s::jsonb, %s)"
 )
 
 
@@ -40,11 +42,26 @@ def to_row(entry: Entry) -> tuple[Any, ...]:
         entry.firm_a,
         entry.firm_b,
         _json(entry.licence),
+        _json(entry.reply),
+        entry.outcome,
     )
 
 
 def from_row(row: tuple[Any, ...]) -> Entry:
-    position, time, kind, report_id, organisation_id, content, reason, firm_a, firm_b, licence = row
+    (
+        position,
+        time,
+        kind,
+        report_id,
+        organisation_id,
+        content,
+        reason,
+        firm_a,
+        firm_b,
+        licence,
+        reply,
+        outcome,
+    ) = row
     return Entry(
         position=position,
         time=time,
@@ -56,6 +73,8 @@ def from_row(row: tuple[Any, ...]) -> Entry:
         firm_a=firm_a,
         firm_b=firm_b,
         licence=_licence.decode(licence) if licence is not None else None,
+        reply=_reply.decode(reply) if reply is not None else None,
+        outcome=outcome,
     )
 
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 
-from watchlist.domain.contract import LicenceCheck, ReportContent
+from watchlist.domain.contract import LicenceCheck, Reply, ReportContent
 
 EntryKind = Literal[
     "submitted",
@@ -20,6 +20,9 @@ EntryKind = Literal[
     "linked",
     "separated",
     "licence_check",
+    "reply",
+    "disputed",
+    "resolved",
 ]
 
 
@@ -36,6 +39,8 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
     firm_a: UUID | None = None
     firm_b: UUID | None = None
     licence: LicenceCheck | None = None
+    reply: Reply | None = None
+    outcome: str | None = None
 
 
 class ReportState(msgspec.Struct, kw_only=True):
@@ -49,6 +54,7 @@ class ReportState(msgspec.Struct, kw_only=True):
     updated_at: datetime
     first_position: int
     last_position: int
+    dispute: str | None = None
 
 
 def fold(entries: Iterable[Entry]) -> dict[UUID, ReportState]:
@@ -74,6 +80,10 @@ def fold(entries: Iterable[Entry]) -> dict[UUID, ReportState]:
                 state.content = entry.content
             elif entry.kind == "retracted":
                 state.status = "retracted"
+            elif entry.kind == "disputed":
+                state.dispute = "pending"
+            elif entry.kind == "resolved":
+                state.dispute = entry.outcome
             state.updated_at = entry.time
             state.last_position = entry.position
     return states

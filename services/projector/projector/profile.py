@@ -16,7 +16,7 @@ import msgspec
 from projector.identity import identifier_key
 from projector.model import Entry, ReportState, fold
 from projector.risk import Assessment, assess
-from watchlist.domain.contract import LicenceCheck
+from watchlist.domain.contract import LicenceCheck, Reply
 from watchlist.domain.taxonomy import Taxonomy
 
 
@@ -49,6 +49,8 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True):
     last_report_at: datetime | None
     risk: Assessment
     licence: LicenceCheck | None = None
+    replies: list[Reply] = []
+    disputed_reports: list[UUID] = []
     report_ids: list[UUID]
     as_of_position: int
 
@@ -100,6 +102,8 @@ def build_profile(
         last_report_at=max((r.submitted_at for r in reports), default=None),
         risk=assess(reports, taxonomy, licence),
         licence=licence,
+        replies=[e.reply for e in entries if e.position <= as_of_position and e.reply],
+        disputed_reports=[r.report_id for r in reports if r.dispute == "pending"],
         report_ids=[r.report_id for r in reports],
         as_of_position=as_of_position,
     )

@@ -29,10 +29,14 @@ from watchlist.domain.contract import ReportContent
 from watchlist.domain.decision import FirmDecisionEvent, FirmsLinked
 from watchlist.domain.licence import LicenceCheckRecorded
 from watchlist.domain.organisation import OrganisationRegistered
+from watchlist.domain.reply import ReplyFiled
 from watchlist.domain.report import (
     ConfidentialPartErased,
+    DisputeResolved,
     EvidenceRegistered,
     ReportAmended,
+    ReportDisputed,
+    ReportEvent,
     ReportRetracted,
     ReportSubmitted,
 )
@@ -70,12 +74,11 @@ class Projection:
     # Facts: reports, keys, entries, decisions
 
     def _record(self, cur: Cursor[Any], batch: Sequence[tuple[int, DomainEvent]]) -> set[UUID]:
+        # Every report event after the first changes a report row this batch may not hold.
         changed = [
             e.originator_id
             for _, e in batch
-            if isinstance(
-                e, ReportAmended | ReportRetracted | ConfidentialPartErased | EvidenceRegistered
-            )
+            if isinstance(e, ReportEvent) and not isinstance(e, ReportSubmitted)
         ]
         reports: dict[UUID, list[Any]] = {}
         if changed:
@@ -158,15 +161,21 @@ class Projection:
                         organisation_id=reports[rid][ORGANISATION],
                         reason=_note(event),
                     )
-                case LicenceCheckRecorded():
+                case ReplyFiled() | LicenceCheckRecorded():
                     dirty.add(event.firm_id)
+                    entry = _firm_fact(position, event)
+                case ReportDisputed() | DisputeResolved():
+                    row = reports[rid]
+                    row[VERSION], row[LAST] = event.originator_version, position
+                    resolved = isinstance(event, DisputeResolved)
                     entry = Entry(
                         position=position,
                         time=event.timestamp,
-                        kind="licence_check",
-                        organisation_id=event.organisation_id,
-                        firm_a=event.firm_id,
-                        licence=event.check,
+                        kind="resolved" if resolved else "disputed",
+                        report_id=rid,
+                        organisation_id=reports[rid][ORGANISATION],
+                        outcome=event.outcome if isinstance(event, DisputeResolved) else None,
+                        reason=event.reason if isinstance(event, DisputeResolved) else None,
                     )
                 case FirmDecisionEvent():
                     kind: EntryKind = "linked" if isinstance(event, FirmsLinked) else "separated"
@@ -400,6 +409,20 @@ class _Rows:
         ):
             if rows:
                 cur.executemany(statement, rows)
+
+
+def _firm_fact(position: int, event: ReplyFiled | LicenceCheckRecorded) -> Entry:
+    """The timeline entry of a fact recorded about a firm, not about one of its reports."""
+    reply = event.reply if isinstance(event, ReplyFiled) else None
+    return Entry(
+        position=position,
+        time=event.timestamp,
+        kind="reply" if reply else "licence_check",
+        organisation_id=event.organisation_id,
+        firm_a=event.firm_id,
+        reply=reply,
+        licence=event.check if isinstance(event, LicenceCheckRecorded) else None,
+    )
 
 
 def _note(event: ConfidentialPartErased | EvidenceRegistered) -> str:

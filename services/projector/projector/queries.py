@@ -225,6 +225,17 @@ def _timeline_item(entry: Entry, names: dict[UUID, str], firm_id: UUID) -> Timel
             summary = f"{by} erased the report's confidential part: {entry.reason}"
         case "evidence":
             summary = f"{by} registered evidence: {entry.reason}"
+        case "reply":
+            assert entry.reply is not None
+            count = len(entry.reply.disputed_reports)
+            summary = (
+                f"the firm replied (received {entry.reply.received_on.isoformat()}, "
+                f"recorded by {by}), disputing {count} report(s)"
+            )
+        case "disputed":
+            summary = "the firm's reply disputes this report"
+        case "resolved":
+            summary = f"{by} resolved the dispute: {entry.outcome}: {entry.reason}"
         case "licence_check":
             assert entry.licence is not None
             found = entry.licence

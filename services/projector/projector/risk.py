@@ -57,6 +57,15 @@ class Assessment(msgspec.Struct, frozen=True, kw_only=True):
     explanation: list[Contribution]
 
 
+def _dispute_note(dispute: str | None) -> str:
+    """A pending dispute stays visible; an upheld report counts as before."""
+    return {
+        "pending": "disputed by the firm: pending",
+        "upheld": "dispute upheld",
+        "corrected": "corrected after a dispute",
+    }.get(dispute or "", "")
+
+
 def level_for(score: float) -> Level:
     if score <= 0:
         return "none"
@@ -94,7 +103,7 @@ def assess(
                     weight=weight,
                     points=points,
                     counted=not retracted,
-                    note="retracted: counts zero" if retracted else "",
+                    note="retracted: counts zero" if retracted else _dispute_note(report.dispute),
                 )
             )
     # The strongest report of each (organisation, indicator) counts; ties go to the earliest.

@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError
 
 from watchlist import sealing
 from watchlist.app_base import WatchlistBase
-from watchlist.domain.contract import Evidence, ReportBody, check_report
+from watchlist.domain.contract import Evidence, Reply, ReportBody, Resolution, check_report
 from watchlist.domain.errors import (
     ConfidentialAlreadyErased,
     FieldError,
@@ -23,6 +23,7 @@ from watchlist.domain.errors import (
     VersionMismatch,
 )
 from watchlist.domain.organisation import Role
+from watchlist.domain.reply import FirmReply
 from watchlist.domain.report import Report, SealedConfidential
 from watchlist.persistence import Statement
 from watchlist.views import (
@@ -125,13 +126,24 @@ class ReportCommands(WatchlistBase):
     ) -> Recorded:
         self.validate(body)
         report = self._own_report(principal, report_id)
+        self._amend(report, principal, expected_version, body, reason)
+        return self._save_report(report, expected_version)
+
+    def _amend(
+        self,
+        report: Report,
+        principal: Principal,
+        expected_version: int,
+        body: ReportBody,
+        reason: str,
+    ) -> None:
         sealed = None
         if body.confidential is not None:
             if report.confidential_erased:
                 raise ConfidentialAlreadyErased(
                     "the confidential part was erased; an amendment cannot carry a new one"
                 )
-            sealed = sealing.seal(self._data_key(report_id), report_id, body.confidential)
+            sealed = sealing.seal(self._data_key(report.id), report.id, body.confidential)
         report.amend(
             expected_version=expected_version,
             key_id=principal.key_id,
@@ -139,7 +151,54 @@ class ReportCommands(WatchlistBase):
             confidential=sealed,
             reason=reason,
         )
-        return self._save_report(report, expected_version)
+
+    def resolve_dispute(
+        self, principal: Principal, report_id: UUID, resolution: Resolution
+    ) -> Recorded:
+        """Upheld, corrected (with its amendment) or retracted: the submitting organisation's
+        answer to a firm's dispute, or an admin's."""
+        report = self._visible_report(principal, report_id)
+        own = report.organisation_id == principal.organisation_id
+        if principal.role != "admin" and not (own and principal.role == "reporter"):
+            raise NotPermitted("the submitting organisation or an admin resolves a dispute")
+        wants_amendment = resolution.outcome == "corrected"
+        if wants_amendment != (resolution.amendment is not None):
+            message = (
+                "a correction carries its amendment"
+                if wants_amendment
+                else ("only a correction carries an amendment")
+            )
+            raise InvalidInput([FieldError("$.amendment", message)])
+        report.resolve_dispute(
+            key_id=principal.key_id, outcome=resolution.outcome, reason=resolution.reason
+        )
+        if resolution.amendment is not None:
+            self.validate(resolution.amendment)
+            self._amend(report, principal, report.version, resolution.amendment, resolution.reason)
+        elif resolution.outcome == "retracted":
+            report.retract(key_id=principal.key_id, reason=resolution.reason)
+        return self._save_report(report, None)
+
+    def file_reply(self, principal: Principal, firm_id: UUID, reply: Reply) -> Recorded:
+        """Put a firm's reply on the record and mark each report it disputes."""
+        filed = FirmReply.file(
+            id=uuid4(),
+            organisation_id=principal.organisation_id,
+            key_id=principal.key_id,
+            firm_id=firm_id,
+            reply=reply,
+        )
+        disputed = [self._report(report_id) for report_id in reply.disputed_reports]
+        for report in disputed:
+            report.dispute(reply_id=filed.id)
+        try:
+            recordings = self.save(
+                filed, *disputed, writes=[_directory_update(r) for r in disputed]
+            )
+        except IntegrityError:  # a disputed report changed meanwhile
+            first = disputed[0]
+            raise VersionMismatch(first.version - 1, self._report(first.id).version) from None
+        return Recorded(id=filed.id, version=1, position=recordings[-1].notification.id)
 
     def register_evidence(
         self, principal: Principal, report_id: UUID, evidence: Evidence
@@ -219,6 +278,7 @@ class ReportCommands(WatchlistBase):
             confidential=state,  # type: ignore[arg-type]
             report=ReportBody(**fields, confidential=confidential),
             evidence=report.evidence,
+            dispute=report.dispute_state,
         )
 
     def list_reports(

@@ -16,14 +16,16 @@ from watchlist.api.controllers.firms import Decided, Decision
 from watchlist.api.controllers.health import Health
 from watchlist.api.controllers.reports import Submitted
 from watchlist.api.openapi import Problem
-from watchlist.domain import decision, licence, organisation, report
+from watchlist.domain import decision, licence, organisation, reply, report
 from watchlist.domain.base import DomainEvent
 from watchlist.domain.contract import (
     Amendment,
     Erasure,
     Evidence,
     LicenceCheck,
+    Reply,
     ReportBody,
+    Resolution,
     Retraction,
 )
 from watchlist.views import ReportPage, ReportRecord
@@ -35,6 +37,8 @@ API_BODIES: list[type] = [
     Erasure,
     Evidence,
     LicenceCheck,
+    Reply,
+    Resolution,
     Submitted,
     ReportRecord,
     ReportPage,
@@ -46,7 +50,7 @@ API_BODIES: list[type] = [
     Profile,
     Timeline,
 ]
-EVENT_MODULES = (decision, licence, organisation, report)
+EVENT_MODULES = (decision, licence, organisation, reply, report)
 
 
 def event_classes() -> list[type[DomainEvent]]:

@@ -53,6 +53,7 @@ class ReportRecord(msgspec.Struct, frozen=True, kw_only=True):
     confidential: ConfidentialState
     report: ReportBody
     evidence: list[Evidence] = []
+    dispute: str | None = None
 
 
 class ReportSummary(msgspec.Struct, frozen=True, kw_only=True):

@@ -49,6 +49,7 @@ DOMAIN_PROBLEMS: list[tuple[type[errors.DomainError], int, str, str]] = [
         "confidential-erased",
         "The confidential part was erased",
     ),
+    (errors.NoDisputePending, 409, "no-dispute-pending", "The report has no pending dispute"),
     (
         errors.EvidenceAlreadyRegistered,
         409,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
+from uuid import UUID
 
 import msgspec
 from msgspec import Meta
@@ -177,3 +178,26 @@ class LicenceCheck(Contract, frozen=True, kw_only=True):
     checked_on: date
     licence_number: Annotated[str, Meta(max_length=100)] | None = None
     source: Annotated[str, Meta(max_length=500)] | None = None
+
+
+class Reply(Contract, frozen=True, kw_only=True):
+    """A named firm's answer, on the record: what it says and which reports it disputes."""
+
+    statement: Annotated[str, Meta(min_length=1, max_length=20_000)]
+    received_on: date
+    contact: Annotated[str, Meta(max_length=300)] | None = None
+    disputed_reports: Annotated[list[UUID], Meta(max_length=100)] = []
+    evidence_sha256: Annotated[
+        list[Annotated[str, Meta(pattern="^[0-9a-f]{64}$")]], Meta(max_length=50)
+    ] = []
+
+
+Outcome = Literal["upheld", "corrected", "retracted"]
+
+
+class Resolution(Contract, frozen=True, kw_only=True):
+    """How the submitting organisation resolves a dispute; a correction carries the amendment."""
+
+    outcome: Outcome
+    reason: Reason
+    amendment: ReportBody | None = None

@@ -66,3 +66,7 @@ class ConfidentialAlreadyErased(DomainError):
 
 class EvidenceAlreadyRegistered(DomainError):
     """A file with this hash is already registered on the report."""
+
+
+class NoDisputePending(DomainError):
+    """Only a disputed report's dispute can be resolved, once."""

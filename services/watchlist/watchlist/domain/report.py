@@ -14,15 +14,17 @@ from uuid import UUID
 import msgspec
 
 from watchlist.domain.base import Aggregate, DomainEvent
-from watchlist.domain.contract import Evidence, ReportContent
+from watchlist.domain.contract import Evidence, Outcome, ReportContent
 from watchlist.domain.errors import (
     ConfidentialAlreadyErased,
     EvidenceAlreadyRegistered,
+    NoDisputePending,
     ReportAlreadyRetracted,
     VersionMismatch,
 )
 
 ReportStatus = Literal["active", "retracted"]
+DisputeState = Literal["pending", "upheld", "corrected", "retracted"]
 
 
 class SealedConfidential(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,6 +72,18 @@ class EvidenceRegistered(ReportEvent, frozen=True, kw_only=True):
     evidence: Evidence
 
 
+class ReportDisputed(ReportEvent, frozen=True, kw_only=True):
+    """The firm's reply disputes this report."""
+
+    reply_id: UUID
+
+
+class DisputeResolved(ReportEvent, frozen=True, kw_only=True):
+    key_id: UUID
+    outcome: Outcome
+    reason: str
+
+
 class Report(Aggregate):
     """One report, as its events tell it."""
 
@@ -81,6 +95,7 @@ class Report(Aggregate):
     retraction_reason: str | None
     confidential_erased: bool
     evidence: list[Evidence]
+    dispute_state: DisputeState | None
 
     @classmethod
     def submit(
@@ -137,6 +152,14 @@ class Report(Aggregate):
             )
         self.trigger(EvidenceRegistered, key_id=key_id, evidence=evidence)
 
+    def dispute(self, *, reply_id: UUID) -> None:
+        self.trigger(ReportDisputed, reply_id=reply_id)
+
+    def resolve_dispute(self, *, key_id: UUID, outcome: Outcome, reason: str) -> None:
+        if self.dispute_state != "pending":
+            raise NoDisputePending(f"report {self.id} has no pending dispute")
+        self.trigger(DisputeResolved, key_id=key_id, outcome=outcome, reason=reason)
+
     def _check_open(self, expected_version: int | None) -> None:
         if self.status == "retracted":
             raise ReportAlreadyRetracted(f"report {self.id} was retracted")
@@ -154,6 +177,7 @@ class Report(Aggregate):
                 self.retraction_reason = None
                 self.confidential_erased = False
                 self.evidence = []
+                self.dispute_state = None
             case ReportAmended():
                 self.content = event.content
                 self.confidential = event.confidential
@@ -161,6 +185,10 @@ class Report(Aggregate):
                 self.confidential_erased = True
             case EvidenceRegistered():
                 self.evidence = [*self.evidence, event.evidence]
+            case ReportDisputed():
+                self.dispute_state = "pending"
+            case DisputeResolved():
+                self.dispute_state = event.outcome
             case ReportRetracted():
                 self.status = "retracted"
                 self.retraction_reason = event.reason

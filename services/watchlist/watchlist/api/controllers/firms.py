@@ -23,7 +23,13 @@ from watchlist.api.openapi import example_body, responses
 from watchlist.api.problems import problem
 from watchlist.api.reading import wait_seconds, wait_until_projected
 from watchlist.application import Watchlist
-from watchlist.domain.contract import Contract, LicenceCheck, Reason
+from watchlist.domain.contract import (
+    Contract,
+    LicenceCheck,
+    Reason,
+    Reply,
+    latest_allowed_date,
+)
 from watchlist.views import Principal
 
 READERS = allow("reporter", "investigator", "auditor", "admin")
@@ -276,6 +282,76 @@ class FirmController(Controller):
             ),
             status_code=201,
             headers={"Location": f"/v1/firms/{found[0]}"},
+        )
+
+    @post(
+        "/{firm_id:uuid}/replies",
+        operation_id="fileReply",
+        summary="Put a firm's reply on the record; the reports it disputes are marked disputed",
+        guards=[DECIDERS],
+        before_request=expect_json(Reply),
+        sync_to_thread=True,
+        status_code=201,
+        responses=responses(201, Decided, EXAMPLE_DECIDED, "filed", 401, 403, 404, 415, 422),
+    )
+    def reply(
+        self,
+        request: Request[Principal, str, State],
+        watchlist: NamedDependency[Watchlist],
+        firm_id: FromPath[UUID],
+        data: Annotated[
+            Reply,
+            example_body(
+                {
+                    "statement": "We are a licensed agency; the caller was never our client.",
+                    "received_on": "2026-10-10",
+                    "contact": "office@rai-abroad.kz",
+                    "disputed_reports": [EXAMPLE_DECISION["firm_ids"][0]],
+                }
+            ),
+        ],
+        prefer: Prefer = None,
+    ) -> Response[Decided]:
+        principal = request.user
+        with watchlist.connection() as conn:
+            firm = queries.report_firm(conn, principal.organisation_id, firm_id)
+            if firm is None:
+                raise problem(404, "not-found", "No such firm", f"no firm {firm_id}")
+            for i, report_id in enumerate(data.disputed_reports):
+                of = queries.report_firm(conn, principal.organisation_id, report_id)
+                if of is None or of[0] != firm[0]:
+                    raise problem(
+                        422,
+                        "invalid-input",
+                        "The input is invalid",
+                        f"report {report_id} is not one of this firm's reports",
+                        errors=[
+                            {
+                                "path": f"$.disputed_reports[{i}]",
+                                "message": "not a report of this firm",
+                            }
+                        ],
+                    )
+        if data.received_on > latest_allowed_date():
+            raise problem(
+                422,
+                "invalid-input",
+                "The input is invalid",
+                "received in the future",
+                errors=[{"path": "$.received_on", "message": "is in the future"}],
+            )
+        recorded = watchlist.file_reply(principal, firm[0], data)
+        projected = wait_until_projected(watchlist, recorded.position, wait_seconds(prefer))
+        return Response(
+            Decided(
+                id=recorded.id,
+                position=recorded.position,
+                firm_ids=[firm[0]],
+                projected=projected,
+                firm_id=firm[0],
+            ),
+            status_code=201,
+            headers={"Location": f"/v1/firms/{firm[0]}"},
         )
 
     @decision_route("/links", "linkFirms", "Decide that two firms are one")

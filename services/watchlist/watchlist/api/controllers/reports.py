@@ -23,7 +23,14 @@ from watchlist.api.openapi import example_body, responses
 from watchlist.api.problems import problem
 from watchlist.api.reading import firm_of_report, wait_seconds, wait_until_projected
 from watchlist.application import Watchlist
-from watchlist.domain.contract import Amendment, Erasure, Evidence, ReportBody, Retraction
+from watchlist.domain.contract import (
+    Amendment,
+    Erasure,
+    Evidence,
+    ReportBody,
+    Resolution,
+    Retraction,
+)
 from watchlist.views import Principal, Recorded, ReportPage, ReportRecord
 
 WRITERS = allow("reporter", "admin")
@@ -242,6 +249,42 @@ class ReportController(Controller):
         recorded = watchlist.retract_report(
             request.user, report_id, data.reason, _version(if_match, required=False)
         )
+        return _answer(watchlist, request.user, recorded, 200, prefer)
+
+    @post(
+        "/{report_id:uuid}/dispute-resolution",
+        operation_id="resolveDispute",
+        summary="Resolve a firm's dispute of this report: upheld, corrected or retracted",
+        guards=[WRITERS],
+        before_request=expect_json(Resolution),
+        sync_to_thread=True,
+        status_code=200,
+        responses=responses(
+            200,
+            Submitted,
+            EXAMPLE_RECORDED | {"version": 3},
+            "resolved",
+            400,
+            401,
+            403,
+            404,
+            409,
+            415,
+            422,
+        ),
+    )
+    def resolve_dispute(
+        self,
+        request: Request[Principal, str, State],
+        watchlist: NamedDependency[Watchlist],
+        report_id: FromPath[UUID],
+        data: Annotated[
+            Resolution,
+            example_body({"outcome": "upheld", "reason": "two callers confirm the fee demand"}),
+        ],
+        prefer: Prefer = None,
+    ) -> Response[Submitted]:
+        recorded = watchlist.resolve_dispute(request.user, report_id, data)
         return _answer(watchlist, request.user, recorded, 200, prefer)
 
     @post(
