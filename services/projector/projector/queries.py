@@ -398,3 +398,45 @@ def _decode_keyset(cursor: str | None) -> tuple[int, UUID]:
 
 def timeline_cursor(cursor: str | None) -> int:
     return _decode_offset(cursor)
+
+
+PUBLIC_VIEWER = UUID(int=0)  # no organisation: the partners' view, and nothing private
+
+
+class PublicFirm(msgspec.Struct, frozen=True, kw_only=True):
+    """All the public may learn of a firm: never narratives, organisations or identifiers."""
+
+    display_name: str
+    level: Level
+    organisations: int
+    licence_status: str | None
+    latest_report: str | None  # the month, YYYY-MM
+
+
+def public_check(
+    conn: Connection[Any], q: str, *, min_organisations: int, limit: int = 10
+) -> list[PublicFirm]:
+    """Firms matching ``q`` that at least ``min_organisations`` independent organisations
+    reported, or that are critical, and that no pending dispute hangs over."""
+    page = search(conn, PUBLIC_VIEWER, q=q, country=None, level=None, cursor=None, limit=50)
+    shown: list[PublicFirm] = []
+    for hit in page.items:
+        found = firm(conn, PUBLIC_VIEWER, hit.firm_id, Taxonomy.empty())
+        if not isinstance(found, Profile) or found.disputed_reports:
+            continue
+        if found.organisations < min_organisations and found.risk.level != "critical":
+            continue
+        shown.append(
+            PublicFirm(
+                display_name=found.display_name,
+                level=found.risk.level,
+                organisations=found.organisations,
+                licence_status=found.licence.status if found.licence else None,
+                latest_report=found.last_report_at.strftime("%Y-%m")
+                if found.last_report_at
+                else None,
+            )
+        )
+        if len(shown) == limit:
+            break
+    return shown

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -102,3 +104,14 @@ class Watchlist(ReportCommands, OrganisationCommands):
         )
         recordings = self.save(record)
         return Recorded(id=record.id, version=1, position=recordings[-1].notification.id)
+
+    # The public check
+
+    def record_public_check(self, client_address: str, firms_shown: int) -> None:
+        """Count a public check; the client is kept only as a keyed hash of its address."""
+        key = hashlib.sha256(b"public-check-client:" + self._master_key).digest()
+        client = hmac.new(key, client_address.encode(), hashlib.sha256).hexdigest()[:32]
+        self._sql(
+            "INSERT INTO watchlist_public_checks (client, firms_shown) VALUES (%s, %s)",
+            (client, firms_shown),
+        )

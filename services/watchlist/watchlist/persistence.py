@@ -115,6 +115,14 @@ TABLES = [
         BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$""",
     """CREATE OR REPLACE TRIGGER watchlist_access_log_append_only BEFORE UPDATE OR DELETE
         ON watchlist_access_log FOR EACH ROW EXECUTE FUNCTION watchlist_append_only()""",
+    # The public check is counted, by a keyed hash of the client address, never the address.
+    """CREATE TABLE IF NOT EXISTS watchlist_public_checks (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT now(),
+        client text NOT NULL,
+        firms_shown integer NOT NULL)""",
+    """CREATE OR REPLACE TRIGGER watchlist_public_checks_append_only BEFORE UPDATE OR DELETE
+        ON watchlist_public_checks FOR EACH ROW EXECUTE FUNCTION watchlist_append_only()""",
     # Rule 1 in the database too: stored events are never updated or deleted.
     """CREATE OR REPLACE TRIGGER watchlist_events_append_only BEFORE UPDATE OR DELETE
         ON watchlist_events FOR EACH ROW EXECUTE FUNCTION watchlist_append_only()""",

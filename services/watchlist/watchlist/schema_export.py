@@ -14,6 +14,7 @@ from projector.profile import Profile
 from projector.queries import FirmPage, Timeline
 from watchlist.api.controllers.firms import Decided, Decision
 from watchlist.api.controllers.health import Health
+from watchlist.api.controllers.public import PublicAnswer
 from watchlist.api.controllers.reports import Submitted
 from watchlist.api.openapi import Problem
 from watchlist.domain import decision, licence, organisation, reply, report
@@ -49,6 +50,7 @@ API_BODIES: list[type] = [
     FirmPage,
     Profile,
     Timeline,
+    PublicAnswer,
 ]
 EVENT_MODULES = (decision, licence, organisation, reply, report)
 

@@ -28,6 +28,11 @@ class Settings:
     signing_key: bytes | None = None
     checkpoint_every: int = 1000
     checkpoint_seconds: float = 60.0
+    public_checks_per_minute: int = 30
+    public_min_organisations: int = 2
+    hotline_contact: str = (
+        "Before you sign or pay anything, call your local anti-trafficking hotline."
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -42,6 +47,9 @@ class Settings:
             signing_key=_key32(env.get("WATCHLIST_SIGNING_KEY"), "WATCHLIST_SIGNING_KEY"),
             checkpoint_every=_int(env, "WATCHLIST_CHECKPOINT_EVERY", 1000),
             checkpoint_seconds=float(_int(env, "WATCHLIST_CHECKPOINT_SECONDS", 60)),
+            public_checks_per_minute=_int(env, "WATCHLIST_PUBLIC_CHECKS_PER_MINUTE", 30),
+            public_min_organisations=_int(env, "WATCHLIST_PUBLIC_MIN_ORGANISATIONS", 2),
+            hotline_contact=env.get("WATCHLIST_HOTLINE_CONTACT") or cls.hotline_contact,
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 

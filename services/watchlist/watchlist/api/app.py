@@ -8,6 +8,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsPlugin
@@ -18,6 +19,7 @@ from watchlist.api.auth import BearerKeyAuthentication
 from watchlist.api.controllers.audit import AuditController
 from watchlist.api.controllers.firms import FirmController
 from watchlist.api.controllers.health import live, ready
+from watchlist.api.controllers.public import public_check
 from watchlist.api.controllers.reports import ReportController
 from watchlist.api.problems import EXCEPTION_HANDLERS
 from watchlist.application import Watchlist
@@ -40,13 +42,30 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
         security=[{"bearer": []}],
         use_handler_docstrings=True,
     )
-    authentication = DefineMiddleware(BearerKeyAuthentication, exclude=["^/health/", "^/schema"])
-    handlers: list[Any] = [live, ready, ReportController, FirmController, AuditController]
+    # The public check is open to anyone: limit each client's pace.
+    public_rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.public_checks_per_minute),
+        check_throttle_handler=lambda request: request.url.path.startswith("/v1/public/"),
+    )
+    authentication = DefineMiddleware(
+        BearerKeyAuthentication, exclude=["^/health/", "^/schema", "^/v1/public/"]
+    )
+    handlers: list[Any] = [
+        live,
+        ready,
+        public_check,
+        ReportController,
+        FirmController,
+        AuditController,
+    ]
     return Litestar(
         route_handlers=handlers,
         state=State({"watchlist": watchlist}),
-        dependencies={"watchlist": Provide(_watchlist, sync_to_thread=False)},
-        middleware=[authentication, AccessLog()],
+        dependencies={
+            "watchlist": Provide(_watchlist, sync_to_thread=False),
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+        },
+        middleware=[public_rate_limit.middleware, authentication, AccessLog()],
         exception_handlers=dict(EXCEPTION_HANDLERS),
         plugins=[ProblemDetailsPlugin()],
         openapi_config=openapi,

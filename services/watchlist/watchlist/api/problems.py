@@ -106,9 +106,12 @@ def from_http_exception(exc: HTTPException) -> ProblemDetailsException:
             if isinstance(e, dict)
         ]
     detail = exc.detail if exc.detail != title else ""
+    headers = dict(exc.headers or {})
+    if exc.status_code == 429 and "RateLimit-Reset" in headers:
+        headers["Retry-After"] = headers["RateLimit-Reset"]
     if exc.status_code >= 500:
         slug, title, detail = "internal-error", "Internal error", ""
-    return problem(exc.status_code, slug, title, detail, headers=exc.headers, **extra)
+    return problem(exc.status_code, slug, title, detail, headers=headers or None, **extra)
 
 
 def _parameter_path(error: dict[str, Any]) -> str:

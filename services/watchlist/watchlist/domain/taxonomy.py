@@ -51,6 +51,11 @@ class Taxonomy:
             raise ValueError(f"indicators in unknown groups: {orphans}")
 
     @classmethod
+    def empty(cls) -> Taxonomy:
+        """No indicators: for reading stored profiles, which never need the weights."""
+        return cls(TaxonomyDocument(version=0, groups=[], indicators=[]))
+
+    @classmethod
     def from_json(cls, data: bytes) -> Taxonomy:
         return cls(msgspec.json.decode(data, type=TaxonomyDocument))
 
