@@ -194,3 +194,28 @@ def count_events(database: Database) -> Callable[[], int]:
             return int(row[0])
 
     return count
+
+
+@pytest.fixture
+def rows_containing(database: Database) -> Callable[[str], list[str]]:
+    """Every table of the database whose rows, as text or as bytes, contain a needle."""
+
+    def find(needle: str) -> list[str]:
+        hexed = needle.encode().hex()
+        found = []
+        with psycopg.connect(database.url) as conn:
+            tables = conn.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_type = 'BASE TABLE' "
+                "AND table_schema NOT IN ('pg_catalog', 'information_schema')"
+            ).fetchall()
+            for schema, table in tables:
+                query = sql.SQL(
+                    "SELECT count(*) FROM {}.{} t WHERE t::text LIKE %s OR t::text LIKE %s"
+                ).format(sql.Identifier(schema), sql.Identifier(table))
+                row = conn.execute(query, (f"%{needle}%", f"%{hexed}%")).fetchone()
+                if row and row[0]:
+                    found.append(f"{schema}.{table}")
+        return found
+
+    return find

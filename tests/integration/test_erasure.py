@@ -21,7 +21,7 @@ def _erase(client, member, report_id, role="admin"):
 
 
 def test_erasure_destroys_the_key_keeps_the_report_and_the_chain(
-    client, member, report_body, database
+    client, member, report_body, database, rows_containing
 ):
     report_id = client.post(URL, json=report_body, headers=member.headers()).json()["id"]
     assert client.get(f"{URL}/{report_id}", headers=member.headers()).json()["confidential"] == (
@@ -52,6 +52,8 @@ def test_erasure_destroys_the_key_keeps_the_report_and_the_chain(
     assert key[0] is None
     assert key[1] is not None
     assert all(secret not in dumped for secret in SECRETS)
+    for secret in SECRETS:  # nowhere in the whole database, in clear or as bytes
+        assert rows_containing(secret) == [], secret
     assert verdict.ok, verdict
     firm = erased.json()["firm_id"]
     timeline = client.get(f"/v1/firms/{firm}/timeline", headers=member.headers()).json()
