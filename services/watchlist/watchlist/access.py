@@ -13,10 +13,14 @@ from watchlist.domain.errors import FieldError, InvalidInput
 
 
 class Access(msgspec.Struct, frozen=True, kw_only=True):
+    """One request. A public check has no organisation or key: its client is a keyed hash
+    of the address, never the address."""
+
     at: datetime
     request_id: UUID
-    organisation_id: UUID
-    key_id: UUID
+    organisation_id: UUID | None
+    key_id: UUID | None
+    client: str | None = None
     role: str
     method: str
     route: str
@@ -33,12 +37,12 @@ class AccessPage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 INSERT = (
-    "INSERT INTO watchlist_access_log (at, request_id, organisation_id, key_id, role, method, "
-    "route, path, report_ids, firm_ids, status, latency_ms) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "INSERT INTO watchlist_access_log (at, request_id, organisation_id, key_id, client, role, "
+    "method, route, path, report_ids, firm_ids, status, latency_ms) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 COLUMNS = (
-    "at, request_id, organisation_id, key_id, role, method, route, path, report_ids, "
+    "at, request_id, organisation_id, key_id, client, role, method, route, path, report_ids, "
     "firm_ids, status, latency_ms"
 )
 

@@ -107,11 +107,7 @@ class Watchlist(ReportCommands, OrganisationCommands):
 
     # The public check
 
-    def record_public_check(self, client_address: str, firms_shown: int) -> None:
-        """Count a public check; the client is kept only as a keyed hash of its address."""
+    def client_hash(self, client_address: str) -> str:
+        """A keyed hash of a public client's address: counts repeat visitors, names no one."""
         key = hashlib.sha256(b"public-check-client:" + self._master_key).digest()
-        client = hmac.new(key, client_address.encode(), hashlib.sha256).hexdigest()[:32]
-        self._sql(
-            "INSERT INTO watchlist_public_checks (client, firms_shown) VALUES (%s, %s)",
-            (client, firms_shown),
-        )
+        return hmac.new(key, client_address.encode(), hashlib.sha256).hexdigest()[:32]

@@ -95,8 +95,9 @@ TABLES = [
         id bigserial PRIMARY KEY,
         at timestamptz NOT NULL,
         request_id uuid NOT NULL,
-        organisation_id uuid NOT NULL,
-        key_id uuid NOT NULL,
+        organisation_id uuid,
+        key_id uuid,
+        client text,
         role text NOT NULL,
         method text NOT NULL,
         route text NOT NULL,
@@ -105,6 +106,9 @@ TABLES = [
         firm_ids uuid[] NOT NULL,
         status integer NOT NULL,
         latency_ms real NOT NULL)""",
+    # Data directories made before public checks were logged: make the columns fit.
+    """ALTER TABLE watchlist_access_log ADD COLUMN IF NOT EXISTS client text,
+        ALTER COLUMN organisation_id DROP NOT NULL, ALTER COLUMN key_id DROP NOT NULL""",
     """CREATE INDEX IF NOT EXISTS watchlist_access_by_org
         ON watchlist_access_log (organisation_id, id)""",
     """CREATE INDEX IF NOT EXISTS watchlist_access_by_firm
@@ -115,14 +119,6 @@ TABLES = [
         BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$""",
     """CREATE OR REPLACE TRIGGER watchlist_access_log_append_only BEFORE UPDATE OR DELETE
         ON watchlist_access_log FOR EACH ROW EXECUTE FUNCTION watchlist_append_only()""",
-    # The public check is counted, by a keyed hash of the client address, never the address.
-    """CREATE TABLE IF NOT EXISTS watchlist_public_checks (
-        id bigserial PRIMARY KEY,
-        at timestamptz NOT NULL DEFAULT now(),
-        client text NOT NULL,
-        firms_shown integer NOT NULL)""",
-    """CREATE OR REPLACE TRIGGER watchlist_public_checks_append_only BEFORE UPDATE OR DELETE
-        ON watchlist_public_checks FOR EACH ROW EXECUTE FUNCTION watchlist_append_only()""",
     # Rule 1 in the database too: stored events are never updated or deleted.
     """CREATE OR REPLACE TRIGGER watchlist_events_append_only BEFORE UPDATE OR DELETE
         ON watchlist_events FOR EACH ROW EXECUTE FUNCTION watchlist_append_only()""",

@@ -16,6 +16,7 @@ from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from watchlist.access import Access
 from watchlist.views import Principal
 
+PUBLIC = "/v1/public/"
 _LOCATION = re.compile(rb"^/v1/(reports|firms)/([0-9a-f-]{36})")
 
 
@@ -45,26 +46,52 @@ class AccessLog(ASGIMiddleware):
         try:
             await next_app(scope, receive, capture)
         finally:
-            principal = scope.get("user")
-            if isinstance(principal, Principal):
-                params: dict[str, Any] = scope.get("path_params") or {}
-                if "report_id" in params:
-                    touched["reports"].add(params["report_id"])
-                if "firm_id" in params:
-                    touched["firms"].add(params["firm_id"])
-                entry = Access(
-                    at=datetime.now(UTC),
-                    request_id=request_id,
-                    organisation_id=principal.organisation_id,
-                    key_id=principal.key_id,
-                    role=principal.role,
-                    method=cast("HTTPScope", scope)["method"],
-                    route=scope.get("path_template") or scope["path"],
-                    path=scope["path"],
-                    report_ids=sorted(touched["reports"]),
-                    firm_ids=sorted(touched["firms"]),
-                    status=status,
-                    latency_ms=(time.perf_counter() - started) * 1000,
-                )
+            entry = self._entry(scope, request_id, status, touched, started)
+            if entry is not None:
                 watchlist = scope["litestar_app"].state.watchlist
                 await anyio.to_thread.run_sync(watchlist.record_access, entry)
+
+    @staticmethod
+    def _entry(
+        scope: Scope,
+        request_id: UUID,
+        status: int,
+        touched: dict[str, set[UUID]],
+        started: float,
+    ) -> Access | None:
+        principal = scope.get("user")
+        params: dict[str, Any] = scope.get("path_params") or {}
+        if "report_id" in params:
+            touched["reports"].add(params["report_id"])
+        if "firm_id" in params:
+            touched["firms"].add(params["firm_id"])
+        who: dict[str, Any]
+        if isinstance(principal, Principal):
+            who = {
+                "organisation_id": principal.organisation_id,
+                "key_id": principal.key_id,
+                "role": principal.role,
+            }
+        elif scope["path"].startswith(PUBLIC):
+            client = scope.get("client")
+            watchlist = scope["litestar_app"].state.watchlist
+            who = {
+                "organisation_id": None,
+                "key_id": None,
+                "role": "public",
+                "client": watchlist.client_hash(client[0] if client else ""),
+            }
+        else:
+            return None  # refused before anyone was known: nothing was read or changed
+        return Access(
+            at=datetime.now(UTC),
+            request_id=request_id,
+            method=cast("HTTPScope", scope)["method"],
+            route=scope.get("path_template") or scope["path"],
+            path=scope["path"],
+            report_ids=sorted(touched["reports"]),
+            firm_ids=sorted(touched["firms"]),
+            status=status,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            **who,
+        )

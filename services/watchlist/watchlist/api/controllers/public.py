@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Request, get
-from litestar.datastructures import State
+from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
@@ -47,7 +46,6 @@ EXAMPLE = {
     responses=responses(200, PublicAnswer, EXAMPLE, "what the public may know", 400, 429),
 )
 def public_check(
-    request: Request[None, None, State],
     watchlist: NamedDependency[Watchlist],
     settings: NamedDependency[Settings],
     q: Annotated[
@@ -59,5 +57,4 @@ def public_check(
 ) -> PublicAnswer:
     with watchlist.connection() as conn:
         firms = queries.public_check(conn, q, min_organisations=settings.public_min_organisations)
-    watchlist.record_public_check(request.client.host if request.client else "", len(firms))
     return PublicAnswer(query=q, firms=firms, hotline=settings.hotline_contact)
