@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -120,6 +120,36 @@ def _version(if_match: str | None, *, required: bool) -> int | None:
     return int(tag)
 
 
+def report_command(
+    path: str, operation_id: str, summary: str, guard: Any, body: type, *, status_code: int = 200
+) -> post:
+    """The route of a command on one report: a JSON body in, the recorded version out."""
+    return post(
+        path,
+        operation_id=operation_id,
+        summary=summary,
+        guards=[guard],
+        before_request=expect_json(body),
+        sync_to_thread=True,
+        status_code=status_code,
+        responses=responses(
+            status_code,
+            Submitted,
+            EXAMPLE_RECORDED | {"version": 2},
+            "recorded",
+            400,
+            401,
+            403,
+            404,
+            409,
+            412,
+            415,
+            422,
+            428,
+        ),
+    )
+
+
 class ReportController(Controller):
     path = "/v1/reports"
     tags = ["reports"]  # noqa: RUF012 - Litestar's class attribute
@@ -174,29 +204,13 @@ class ReportController(Controller):
         record = watchlist.get_report(request.user, report_id)
         return Response(record, headers={"ETag": f'"{record.version}"'})
 
-    @post(
+    @report_command(
         "/{report_id:uuid}/amendments",
-        operation_id="amendReport",
-        summary="Amend a report with a full new version and a reason",
-        guards=[WRITERS],
-        before_request=expect_json(Amendment),
-        sync_to_thread=True,
+        "amendReport",
+        "Amend a report with a full new version and a reason",
+        WRITERS,
+        Amendment,
         status_code=200,
-        responses=responses(
-            200,
-            Submitted,
-            EXAMPLE_RECORDED | {"version": 2},
-            "the new version",
-            400,
-            401,
-            403,
-            404,
-            409,
-            412,
-            415,
-            422,
-            428,
-        ),
     )
     def amend(
         self,
@@ -214,28 +228,13 @@ class ReportController(Controller):
         )
         return _answer(watchlist, request.user, recorded, 200, prefer)
 
-    @post(
+    @report_command(
         "/{report_id:uuid}/retraction",
-        operation_id="retractReport",
-        summary="Retract a report, with a reason",
-        guards=[WRITERS],
-        before_request=expect_json(Retraction),
-        sync_to_thread=True,
+        "retractReport",
+        "Retract a report, with a reason",
+        WRITERS,
+        Retraction,
         status_code=200,
-        responses=responses(
-            200,
-            Submitted,
-            EXAMPLE_RECORDED | {"version": 2},
-            "the retraction was recorded",
-            400,
-            401,
-            403,
-            404,
-            409,
-            412,
-            415,
-            422,
-        ),
     )
     def retract(
         self,
@@ -251,27 +250,13 @@ class ReportController(Controller):
         )
         return _answer(watchlist, request.user, recorded, 200, prefer)
 
-    @post(
+    @report_command(
         "/{report_id:uuid}/dispute-resolution",
-        operation_id="resolveDispute",
-        summary="Resolve a firm's dispute of this report: upheld, corrected or retracted",
-        guards=[WRITERS],
-        before_request=expect_json(Resolution),
-        sync_to_thread=True,
+        "resolveDispute",
+        "Resolve a firm's dispute of this report: upheld, corrected or retracted",
+        WRITERS,
+        Resolution,
         status_code=200,
-        responses=responses(
-            200,
-            Submitted,
-            EXAMPLE_RECORDED | {"version": 3},
-            "resolved",
-            400,
-            401,
-            403,
-            404,
-            409,
-            415,
-            422,
-        ),
     )
     def resolve_dispute(
         self,
@@ -287,27 +272,13 @@ class ReportController(Controller):
         recorded = watchlist.resolve_dispute(request.user, report_id, data)
         return _answer(watchlist, request.user, recorded, 200, prefer)
 
-    @post(
+    @report_command(
         "/{report_id:uuid}/evidence",
-        operation_id="registerEvidence",
-        summary="Register a file your organisation holds, by its SHA-256",
-        guards=[WRITERS],
-        before_request=expect_json(Evidence),
-        sync_to_thread=True,
+        "registerEvidence",
+        "Register a file your organisation holds, by its SHA-256",
+        WRITERS,
+        Evidence,
         status_code=201,
-        responses=responses(
-            201,
-            Submitted,
-            EXAMPLE_RECORDED | {"version": 2},
-            "registered",
-            400,
-            401,
-            403,
-            404,
-            409,
-            415,
-            422,
-        ),
     )
     def register_evidence(
         self,
@@ -330,27 +301,13 @@ class ReportController(Controller):
         recorded = watchlist.register_evidence(request.user, report_id, data)
         return _answer(watchlist, request.user, recorded, 201, prefer)
 
-    @post(
+    @report_command(
         "/{report_id:uuid}/confidential/erasure",
-        operation_id="eraseConfidentialPart",
-        summary="Destroy a report's confidential part for good (admin of its organisation)",
-        guards=[ADMINS],
-        before_request=expect_json(Erasure),
-        sync_to_thread=True,
+        "eraseConfidentialPart",
+        "Destroy a report's confidential part for good (admin of its organisation)",
+        ADMINS,
+        Erasure,
         status_code=200,
-        responses=responses(
-            200,
-            Submitted,
-            EXAMPLE_RECORDED | {"version": 2},
-            "erased",
-            400,
-            401,
-            403,
-            404,
-            409,
-            415,
-            422,
-        ),
     )
     def erase(
         self,
