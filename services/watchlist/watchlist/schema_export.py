@@ -12,7 +12,7 @@ from eventsourcing.utils import get_topic
 
 from projector.profile import Profile
 from projector.queries import FirmPage, Timeline
-from watchlist.api.controllers.firms import Decided, Decision
+from watchlist.api.controllers.firm_records import Decided, Decision
 from watchlist.api.controllers.health import Health
 from watchlist.api.controllers.public import PublicAnswer
 from watchlist.api.controllers.reports import Submitted

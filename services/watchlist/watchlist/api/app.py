@@ -17,6 +17,7 @@ from watchlist import __version__
 from watchlist.api.access_log import AccessLog
 from watchlist.api.auth import BearerKeyAuthentication
 from watchlist.api.controllers.audit import AuditController
+from watchlist.api.controllers.firm_records import FirmRecordController
 from watchlist.api.controllers.firms import FirmController
 from watchlist.api.controllers.health import live, ready
 from watchlist.api.controllers.public import public_check
@@ -56,6 +57,7 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
         public_check,
         ReportController,
         FirmController,
+        FirmRecordController,
         AuditController,
     ]
     return Litestar(
