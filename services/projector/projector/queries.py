@@ -7,7 +7,6 @@ log position it reflects.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -24,7 +23,7 @@ from projector.identity import normalise_name, search_keys
 from projector.model import Entry
 from projector.profile import Profile, build_profile
 from projector.risk import LEVELS, Level
-from watchlist.domain.errors import FieldError, InvalidInput
+from watchlist import cursors
 from watchlist.domain.taxonomy import Taxonomy
 
 T = TypeVar("T")
@@ -193,7 +192,7 @@ def timeline(
             firm_id=firm_id,
             items=items,
             as_of_position=_position(cur),
-            next_cursor=_cursor(page[-1].position) if more else None,
+            next_cursor=cursors.encode(page[-1].position) if more else None,
         )
 
     return _read(conn, read)
@@ -316,9 +315,9 @@ def search(
             return FirmPage(
                 items=items,
                 as_of_position=position,
-                next_cursor=_encode_keyset(last[6], last[0]) if last else None,
+                next_cursor=cursors.encode(f"{last[6]}:{last[0]}") if last else None,
             )
-        offset = _decode_offset(cursor)
+        offset = cursors.decode_int(cursor, 0)
         params.update(keys=search_keys(q, country), name=normalise_name(q))
         cur.execute(
             f"WITH exact AS (SELECT DISTINCT m.view, m.firm_id, 2.0::float8 AS match "
@@ -341,7 +340,7 @@ def search(
         return FirmPage(
             items=items,
             as_of_position=position,
-            next_cursor=_cursor(offset + limit) if more else None,
+            next_cursor=cursors.encode(offset + limit) if more else None,
         )
 
     try:
@@ -363,41 +362,18 @@ def _summary(row: tuple[Any, ...], match: float | None) -> FirmSummary:
     )
 
 
-def _bad_cursor() -> InvalidInput:
-    return InvalidInput([FieldError("$.cursor", "not a cursor this API gave out")])
-
-
-def _cursor(value: int) -> str:
-    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
-
-
-def _decode_offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (ValueError, UnicodeDecodeError):
-        raise _bad_cursor() from None
-
-
-def _encode_keyset(rank: int, firm_id: UUID) -> str:
-    return base64.urlsafe_b64encode(f"{rank}:{firm_id}".encode()).decode().rstrip("=")
-
-
 def _decode_keyset(cursor: str | None) -> tuple[int, UUID]:
     if not cursor:
         return len(LEVELS), UUID(int=(1 << 128) - 1)
     try:
-        rank, firm_id = (
-            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(":")
-        )
+        rank, firm_id = cursors.decode(cursor).split(":")
         return int(rank), UUID(firm_id)
-    except (ValueError, UnicodeDecodeError):
-        raise _bad_cursor() from None
+    except ValueError:
+        raise cursors.invalid() from None
 
 
 def timeline_cursor(cursor: str | None) -> int:
-    return _decode_offset(cursor)
+    return cursors.decode_int(cursor, 0)
 
 
 PUBLIC_VIEWER = UUID(int=0)  # no organisation: the partners' view, and nothing private

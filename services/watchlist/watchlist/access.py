@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import msgspec
 
-from watchlist.domain.errors import FieldError, InvalidInput
+from watchlist import cursors
 
 
 class Access(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,7 +61,7 @@ def query(
 ) -> tuple[str, list[Any]]:
     """SQL for a page of the access log, newest first, and its parameters."""
     where: list[str] = ["id < %s"]
-    params: list[Any] = [_decode(cursor)]
+    params: list[Any] = [cursors.decode_int(cursor, 2**63 - 1)]
     for clause, value in (
         ("organisation_id = %s", organisation),
         ("%s = ANY(firm_ids)", firm),
@@ -83,17 +82,6 @@ def query(
 def page(rows: list[dict[str, Any]], limit: int) -> AccessPage:
     items = [Access(**{k: v for k, v in r.items() if k != "id"}) for r in rows[:limit]]
     more = len(rows) > limit
-    return AccessPage(items=items, next_cursor=_encode(rows[limit - 1]["id"]) if more else None)
-
-
-def _encode(value: int) -> str:
-    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str | None) -> int:
-    if not cursor:
-        return 2**63 - 1
-    try:
-        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput([FieldError("$.cursor", "not a cursor this API gave out")]) from None
+    return AccessPage(
+        items=items, next_cursor=cursors.encode(rows[limit - 1]["id"]) if more else None
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from uuid import UUID, uuid4
 
@@ -10,7 +9,7 @@ import msgspec
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from watchlist import sealing
+from watchlist import cursors, sealing
 from watchlist.app_base import WatchlistBase
 from watchlist.domain.contract import Evidence, Reply, ReportBody, Resolution, check_report
 from watchlist.domain.errors import (
@@ -71,7 +70,7 @@ class ReportCommands(WatchlistBase):
                     sealing.wrap_key(self._master_key, report_id, data_key),
                 ),
             ),
-            _directory_insert(report),
+            _directory(report),
         ]
         if idempotency_key is not None:
             writes.insert(
@@ -192,9 +191,7 @@ class ReportCommands(WatchlistBase):
         for report in disputed:
             report.dispute(reply_id=filed.id)
         try:
-            recordings = self.save(
-                filed, *disputed, writes=[_directory_update(r) for r in disputed]
-            )
+            recordings = self.save(filed, *disputed, writes=[_directory(r) for r in disputed])
         except IntegrityError:  # a disputed report changed meanwhile
             first = disputed[0]
             raise VersionMismatch(first.version - 1, self._report(first.id).version) from None
@@ -217,7 +214,7 @@ class ReportCommands(WatchlistBase):
         recordings = self.save(
             report,
             writes=[
-                _directory_update(report),
+                _directory(report),
                 (
                     "UPDATE watchlist_report_keys SET wrapped_key = NULL, erased_at = now() "
                     "WHERE report_id = %s",
@@ -246,7 +243,7 @@ class ReportCommands(WatchlistBase):
 
     def _save_report(self, report: Report, expected_version: int | None) -> Recorded:
         try:
-            recordings = self.save(report, writes=[_directory_update(report)])
+            recordings = self.save(report, writes=[_directory(report)])
         except IntegrityError:
             # Another change to this report committed first.
             raise VersionMismatch(
@@ -284,7 +281,7 @@ class ReportCommands(WatchlistBase):
     def list_reports(
         self, principal: Principal, *, mine: bool, cursor: str | None, limit: int
     ) -> ReportPage:
-        after = _decode_cursor(cursor)
+        after = cursors.decode_int(cursor, 2**63 - 1)
         where = "organisation_id = %s" if mine else "(organisation_id = %s OR sharing = 'partners')"
         rows = self._sql(
             "SELECT report_id AS id, organisation_id, version, status, sharing, display_name, "
@@ -295,7 +292,7 @@ class ReportCommands(WatchlistBase):
         more = len(rows) > limit
         rows = rows[:limit]
         items = [ReportSummary(**{k: v for k, v in r.items() if k != "seq"}) for r in rows]
-        next_cursor = _encode_cursor(rows[-1]["seq"]) if more else None
+        next_cursor = cursors.encode(rows[-1]["seq"]) if more else None
         return ReportPage(items=items, next_cursor=next_cursor)
 
     def _report(self, report_id: UUID) -> Report:
@@ -338,11 +335,16 @@ class ReportCommands(WatchlistBase):
         return sealing.seal(data_key, report_id, body.confidential)
 
 
-def _directory_insert(report: Report) -> Statement:
+def _directory(report: Report) -> Statement:
+    """The report's row in the write side's directory, written with its events."""
     return (
         "INSERT INTO watchlist_reports (report_id, organisation_id, sharing, status, version, "
         "display_name, country, submitted_at, updated_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (report_id) DO UPDATE SET sharing = excluded.sharing, "
+        "status = excluded.status, version = excluded.version, "
+        "display_name = excluded.display_name, country = excluded.country, "
+        "updated_at = excluded.updated_at",
         (
             report.id,
             report.organisation_id,
@@ -355,33 +357,3 @@ def _directory_insert(report: Report) -> Statement:
             report.modified_on,
         ),
     )
-
-
-def _directory_update(report: Report) -> Statement:
-    return (
-        "UPDATE watchlist_reports SET sharing = %s, status = %s, version = %s, "
-        "display_name = %s, country = %s, updated_at = %s WHERE report_id = %s",
-        (
-            report.content.sharing,
-            report.status,
-            report.version,
-            report.content.subject.names[0],
-            report.content.subject.country,
-            report.modified_on,
-            report.id,
-        ),
-    )
-
-
-def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(str(seq).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 2**63 - 1
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return int(base64.urlsafe_b64decode(padded.encode()).decode())
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput([FieldError("$.cursor", "not a cursor this API gave out")]) from None

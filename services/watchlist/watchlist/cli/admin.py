@@ -8,8 +8,7 @@ from uuid import UUID
 
 import click
 
-from watchlist.cli.base import data_dir_option, emit, main, runtime_for
-from watchlist.domain.errors import DomainError
+from watchlist.cli.base import data_dir_option, emit, main, session
 from watchlist.domain.organisation import ROLES
 
 
@@ -31,13 +30,8 @@ def org_add(name: str, country: str | None, as_json: bool, data_dir: Path | None
         raise click.BadParameter(
             f"{country!r} is not an ISO 3166-1 alpha-2 code", param_hint="--country"
         )
-    runtime = runtime_for(data_dir)
-    try:
+    with session(data_dir) as runtime:
         organisation_id = runtime.app.register_organisation(name, country and country.upper())
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        runtime.close()
     emit(
         as_json,
         {"id": str(organisation_id), "name": name.strip()},
@@ -57,13 +51,8 @@ def key() -> None:
 @data_dir_option
 def key_issue(organisation_id: UUID, role: str, as_json: bool, data_dir: Path | None) -> None:
     """Issue an API key. The key is shown once; only its hash is kept."""
-    runtime = runtime_for(data_dir)
-    try:
+    with session(data_dir) as runtime:
         issued = runtime.app.issue_key(organisation_id, role)  # type: ignore[arg-type]
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        runtime.close()
     emit(
         as_json,
         {
@@ -83,13 +72,8 @@ def key_issue(organisation_id: UUID, role: str, as_json: bool, data_dir: Path | 
 @data_dir_option
 def key_revoke(key_id: UUID, reason: str, as_json: bool, data_dir: Path | None) -> None:
     """Revoke an API key at once."""
-    runtime = runtime_for(data_dir)
-    try:
+    with session(data_dir) as runtime:
         organisation_id = runtime.app.revoke_key(key_id, reason)
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        runtime.close()
     emit(
         as_json,
         {"key_id": str(key_id), "organisation_id": str(organisation_id), "revoked": True},

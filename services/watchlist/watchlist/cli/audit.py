@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from watchlist.cli.base import data_dir_option, main, runtime_for
+from watchlist.cli.base import data_dir_option, main, session
 
 
 @main.group()
@@ -33,19 +33,19 @@ def audit_export(ctx: click.Context, out: Path) -> None:
 
     from projector.audit import chained_head, export_lines
 
-    runtime = runtime_for(ctx.obj["data_dir"])
-    try:
-        with psycopg.connect(runtime.database.url) as conn, out.open("w") as file:
-            head = chained_head(conn)
-            with click.progressbar(
-                length=head, label="exporting", show_eta=True, show_pos=True, file=sys.stderr
-            ) as bar:
-                for line in export_lines(conn):
-                    file.write(line + "\n")
-                    if line.startswith('{"type": "event"'):
-                        bar.update(1)
-    finally:
-        runtime.close()
+    with (
+        session(ctx.obj["data_dir"]) as runtime,
+        psycopg.connect(runtime.database.url) as conn,
+        out.open("w") as file,
+    ):
+        head = chained_head(conn)
+        with click.progressbar(
+            length=head, label="exporting", show_eta=True, show_pos=True, file=sys.stderr
+        ) as bar:
+            for line in export_lines(conn):
+                file.write(line + "\n")
+                if line.startswith('{"type": "event"'):
+                    bar.update(1)
     click.echo(f"exported {head} events to {out}")
 
 
@@ -80,12 +80,11 @@ def audit_verify(ctx: click.Context, file: Path | None, public_key: str | None) 
 
         from projector.audit import verify_database
 
-        runtime = runtime_for(ctx.obj["data_dir"])
-        try:
-            with psycopg.connect(runtime.database.url) as conn:
-                verdict = verify_database(conn, key)
-        finally:
-            runtime.close()
+        with (
+            session(ctx.obj["data_dir"]) as runtime,
+            psycopg.connect(runtime.database.url) as conn,
+        ):
+            verdict = verify_database(conn, key)
     click.echo(str(verdict))
     sys.exit(0 if verdict.ok else 1)
 
@@ -97,11 +96,8 @@ def audit_replay(ctx: click.Context) -> None:
     ones, row for row."""
     from projector.audit import replay_and_compare
 
-    runtime = runtime_for(ctx.obj["data_dir"])
-    try:
+    with session(ctx.obj["data_dir"]) as runtime:
         compared = replay_and_compare(runtime.database, runtime.app.taxonomy)
-    finally:
-        runtime.close()
     counts = ", ".join(f"{n} {t}" for t, n in sorted(compared.rows.items()))
     if compared.identical:
         click.echo(f"identical at position {compared.position}: {counts}")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from watchlist import __version__
+from watchlist.domain.errors import DomainError
 from watchlist.runtime import Runtime, start
 from watchlist.settings import Settings, SettingsError
 
@@ -32,6 +34,18 @@ def runtime_for(data_dir: Path | None) -> Runtime:
         return start(Settings.from_env(data_dir=data_dir))
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@contextmanager
+def session(data_dir: Path | None) -> Iterator[Runtime]:
+    """The runtime for one command: closed after it, its domain errors said plainly."""
+    runtime = runtime_for(data_dir)
+    try:
+        yield runtime
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        runtime.close()
 
 
 def emit(as_json: bool, value: dict[str, Any], text: str) -> None:

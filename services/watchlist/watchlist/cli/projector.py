@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from watchlist.cli.base import data_dir_option, emit, main, runtime_for
+from watchlist.cli.base import data_dir_option, emit, main, session
 from watchlist.cli.server import projector_runner
 
 
@@ -38,17 +38,14 @@ def projector(
     ctx.obj["data_dir"] = data_dir
     if ctx.invoked_subcommand is not None:
         return
-    runtime = runtime_for(data_dir)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    runner = projector_runner(runtime, batch_size=batch_size, poll_interval=poll_interval)
-    click.echo(f"projector following the log (batches of up to {batch_size})")
-    try:
+    with session(data_dir) as runtime:
+        runner = projector_runner(runtime, batch_size=batch_size, poll_interval=poll_interval)
+        click.echo(f"projector following the log (batches of up to {batch_size})")
         runner.run(stop)
-    finally:
-        runtime.close()
-        click.echo("projector stopped")
+    click.echo("projector stopped")
 
 
 @projector.command("rebuild")
@@ -58,13 +55,10 @@ def projector_rebuild(ctx: click.Context, batch_size: int) -> None:
     """Build fresh read models beside the live ones, then swap them in at once."""
     from projector.rebuild import rebuild
 
-    runtime = runtime_for(ctx.obj["data_dir"])
-    try:
+    with session(ctx.obj["data_dir"]) as runtime:
         started = time.monotonic()
         done = rebuild(runtime.database, runtime.app.taxonomy, batch_size=batch_size)
         seconds = time.monotonic() - started
-    finally:
-        runtime.close()
     click.echo(
         f"rebuilt generation {done.generation} from {done.events} events up to position "
         f"{done.position} in {seconds:.1f} s"
@@ -81,12 +75,8 @@ def projector_status(ctx: click.Context, as_json: bool) -> None:
 
     from projector.rebuild import status
 
-    runtime = runtime_for(ctx.obj["data_dir"])
-    try:
-        with psycopg.connect(runtime.database.url) as conn:
-            found = status(conn)
-    finally:
-        runtime.close()
+    with session(ctx.obj["data_dir"]) as runtime, psycopg.connect(runtime.database.url) as conn:
+        found = status(conn)
     value = {
         "head": found.head,
         "position": found.position,

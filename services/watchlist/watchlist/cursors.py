@@ -1,0 +1,32 @@
+"""Opaque cursors for keyset and offset pagination: one encoding for every list the API serves."""
+
+from __future__ import annotations
+
+import base64
+
+from watchlist.domain.errors import FieldError, InvalidInput
+
+
+def encode(value: int | str) -> str:
+    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
+
+
+def decode(cursor: str) -> str:
+    """The text inside a cursor; a cursor the API never gave out is invalid input."""
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise invalid() from None
+
+
+def decode_int(cursor: str | None, default: int) -> int:
+    if not cursor:
+        return default
+    try:
+        return int(decode(cursor))
+    except ValueError:
+        raise invalid() from None
+
+
+def invalid() -> InvalidInput:
+    return InvalidInput([FieldError("$.cursor", "not a cursor this API gave out")])
