@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from typing import NamedTuple
 from uuid import UUID, uuid4
 
 import msgspec
@@ -14,6 +16,7 @@ from watchlist.app_base import WatchlistBase
 from watchlist.domain.contract import Evidence, Reply, ReportBody, Resolution, check_report
 from watchlist.domain.errors import (
     ConfidentialAlreadyErased,
+    DomainError,
     FieldError,
     IdempotencyKeyReused,
     InvalidInput,
@@ -24,7 +27,7 @@ from watchlist.domain.errors import (
 from watchlist.domain.organisation import Role
 from watchlist.domain.reply import FirmReply
 from watchlist.domain.report import Report, SealedConfidential
-from watchlist.persistence import Statement
+from watchlist.persistence import Statement, insert_rows
 from watchlist.views import (
     Principal,
     Recorded,
@@ -36,6 +39,14 @@ from watchlist.views import (
 CONFIDENTIAL_READERS: frozenset[Role] = frozenset({"reporter", "investigator", "admin"})
 
 
+class Submission(NamedTuple):
+    """One report to submit, on behalf of whom, under which Idempotency-Key."""
+
+    principal: Principal
+    body: ReportBody
+    idempotency_key: str | None = None
+
+
 class ReportCommands(WatchlistBase):
     def validate(self, body: ReportBody) -> None:
         problems = check_report(body, self.taxonomy)
@@ -45,75 +56,172 @@ class ReportCommands(WatchlistBase):
     def submit_report(
         self, principal: Principal, body: ReportBody, idempotency_key: str | None = None
     ) -> Recorded:
-        self.validate(body)
-        request_hash = hashlib.sha256(msgspec.json.encode(body, order="sorted")).digest()
-        if idempotency_key is not None:
-            earlier = self._replay(principal, idempotency_key, request_hash)
-            if earlier is not None:
-                return earlier
-        report_id = uuid4()
-        data_key = sealing.new_data_key()
-        report = Report.submit(
-            id=report_id,
-            organisation_id=principal.organisation_id,
-            key_id=principal.key_id,
-            content=body.content(),
-            confidential=self._seal(data_key, report_id, body),
+        (outcome,) = self.submit_reports([Submission(principal, body, idempotency_key)])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def submit_reports(self, submissions: Sequence[Submission]) -> list[Recorded | DomainError]:
+        """Record many submissions in one transaction, each with its own outcome.
+
+        A refused submission (invalid, or an Idempotency-Key reused with another body)
+        gets its error and takes nothing from the rest; a repeated one gets the first
+        answer, marked replayed. If the shared transaction itself is refused (another
+        writer took one of the idempotency keys first), each submission is retried on
+        its own, so one conflict never fails its neighbours.
+        """
+        outcomes: list[Recorded | DomainError | None] = [None] * len(submissions)
+        hashes = [
+            hashlib.sha256(msgspec.json.encode(s.body, order="sorted")).digest()
+            for s in submissions
+        ]
+        for i, submission in enumerate(submissions):
+            try:
+                self.validate(submission.body)
+            except InvalidInput as exc:
+                outcomes[i] = exc
+        earlier = self._earlier_submissions(
+            [s for s, o in zip(submissions, outcomes, strict=True) if o is None]
         )
-        writes: list[Statement] = [
-            (
-                "INSERT INTO watchlist_report_keys (report_id, organisation_id, wrapped_key) "
-                "VALUES (%s, %s, %s)",
+        first_in_batch: dict[tuple[UUID, str], int] = {}
+        repeats: dict[int, int] = {}
+        for i, submission in enumerate(submissions):
+            key = submission.idempotency_key
+            if outcomes[i] is not None or key is None:
+                continue
+            scope = (submission.principal.organisation_id, key)
+            if scope in earlier:
+                outcomes[i] = _repeat(key, hashes[i], *earlier[scope])
+            elif scope in first_in_batch:
+                repeats[i] = first_in_batch[scope]
+            else:
+                first_in_batch[scope] = i
+        fresh = [i for i, outcome in enumerate(outcomes) if outcome is None and i not in repeats]
+        if fresh:
+            try:
+                recorded = self._record_new(
+                    [submissions[i] for i in fresh], [hashes[i] for i in fresh]
+                )
+            except IntegrityError as exc:
+                return self._after_conflict(submissions, hashes, exc)
+            for i, done in zip(fresh, recorded, strict=True):
+                outcomes[i] = done
+        for i, first in repeats.items():
+            original = outcomes[first]
+            assert isinstance(original, Recorded)
+            key = submissions[i].idempotency_key
+            assert key is not None
+            outcomes[i] = _repeat(key, hashes[i], hashes[first], original.id, original.position)
+        answered = [o for o in outcomes if o is not None]
+        assert len(answered) == len(submissions)
+        return answered
+
+    def _after_conflict(
+        self, submissions: Sequence[Submission], hashes: Sequence[bytes], conflict: IntegrityError
+    ) -> list[Recorded | DomainError]:
+        """Another writer took an idempotency key first: answer each submission on its own."""
+        if len(submissions) > 1:
+            alone: list[Recorded | DomainError] = []
+            for submission in submissions:
+                try:
+                    alone.append(self.submit_report(*submission))
+                except DomainError as exc:
+                    alone.append(exc)
+            return alone
+        (submission,) = submissions
+        key = submission.idempotency_key
+        won = self._earlier_submissions(submissions)
+        if key is None or (submission.principal.organisation_id, key) not in won:
+            raise conflict
+        return [_repeat(key, hashes[0], *won[submission.principal.organisation_id, key])]
+
+    def _record_new(
+        self, submissions: Sequence[Submission], hashes: Sequence[bytes]
+    ) -> list[Recorded]:
+        reports: list[Report] = []
+        keys: list[tuple[UUID, UUID, bytes]] = []
+        idempotency: list[tuple[UUID, str, bytes, UUID]] = []
+        for submission, request_hash in zip(submissions, hashes, strict=True):
+            principal, body = submission.principal, submission.body
+            report_id = uuid4()
+            data_key = sealing.new_data_key()
+            reports.append(
+                Report.submit(
+                    id=report_id,
+                    organisation_id=principal.organisation_id,
+                    key_id=principal.key_id,
+                    content=body.content(),
+                    confidential=self._seal(data_key, report_id, body),
+                )
+            )
+            keys.append(
                 (
                     report_id,
                     principal.organisation_id,
                     sealing.wrap_key(self._master_key, report_id, data_key),
-                ),
+                )
+            )
+            if submission.idempotency_key is not None:
+                idempotency.append(
+                    (principal.organisation_id, submission.idempotency_key, request_hash, report_id)
+                )
+        writes = [
+            insert_rows(
+                "watchlist_report_keys",
+                [("report_id", "uuid"), ("organisation_id", "uuid"), ("wrapped_key", "bytea")],
+                keys,
             ),
-            _directory(report),
+            _directory(*reports),
         ]
-        if idempotency_key is not None:
+        if idempotency:
             writes.insert(
                 0,
-                (
-                    "INSERT INTO watchlist_idempotency_keys "
-                    "(organisation_id, idempotency_key, request_hash, report_id) "
-                    "VALUES (%s, %s, %s, %s)",
-                    (principal.organisation_id, idempotency_key, request_hash, report_id),
+                insert_rows(
+                    "watchlist_idempotency_keys",
+                    [
+                        ("organisation_id", "uuid"),
+                        ("idempotency_key", "text"),
+                        ("request_hash", "bytea"),
+                        ("report_id", "uuid"),
+                    ],
+                    idempotency,
                 ),
             )
-        try:
-            recordings = self.save(report, writes=writes)
-        except IntegrityError:
-            # A concurrent request with the same key won the race: answer as it did.
-            if idempotency_key is not None:
-                earlier = self._replay(principal, idempotency_key, request_hash)
-                if earlier is not None:
-                    return earlier
-            raise
-        return Recorded(
-            id=report_id, version=report.version, position=recordings[-1].notification.id
-        )
+        recordings = self.save(*reports, writes=writes)
+        positions = {r.domain_event.originator_id: r.notification.id for r in recordings}
+        return [
+            Recorded(id=report.id, version=report.version, position=positions[report.id])
+            for report in reports
+        ]
 
-    def _replay(
-        self, principal: Principal, idempotency_key: str, request_hash: bytes
-    ) -> Recorded | None:
+    def _earlier_submissions(
+        self, submissions: Sequence[Submission]
+    ) -> dict[tuple[UUID, str], tuple[bytes, UUID, int]]:
+        """The submissions already recorded under these idempotency keys."""
+        scopes = {
+            (s.principal.organisation_id, s.idempotency_key)
+            for s in submissions
+            if s.idempotency_key is not None
+        }
+        if not scopes:
+            return {}
+        organisations, keys = zip(*scopes, strict=True)
         rows = self._sql(
-            "SELECT k.request_hash, k.report_id, e.notification_id "
-            "FROM watchlist_idempotency_keys k "
-            "JOIN watchlist_events e ON e.originator_id = k.report_id AND e.originator_version = 1 "
-            "WHERE k.organisation_id = %s AND k.idempotency_key = %s",
-            (principal.organisation_id, idempotency_key),
+            "SELECT k.organisation_id, k.idempotency_key, k.request_hash, k.report_id, "
+            "e.notification_id FROM unnest(%s::uuid[], %s::text[]) AS q(organisation_id, key) "
+            "JOIN watchlist_idempotency_keys k "
+            "ON k.organisation_id = q.organisation_id AND k.idempotency_key = q.key "
+            "JOIN watchlist_events e ON e.originator_id = k.report_id AND e.originator_version = 1",
+            (list(organisations), list(keys)),
         )
-        if not rows:
-            return None
-        if bytes(rows[0]["request_hash"]) != request_hash:
-            raise IdempotencyKeyReused(
-                f"Idempotency-Key {idempotency_key!r} was used before with a different body"
+        return {
+            (r["organisation_id"], r["idempotency_key"]): (
+                bytes(r["request_hash"]),
+                r["report_id"],
+                r["notification_id"],
             )
-        return Recorded(
-            id=rows[0]["report_id"], version=1, position=rows[0]["notification_id"], replayed=True
-        )
+            for r in rows
+        }
 
     def amend_report(
         self,
@@ -191,7 +299,9 @@ class ReportCommands(WatchlistBase):
         for report in disputed:
             report.dispute(reply_id=filed.id)
         try:
-            recordings = self.save(filed, *disputed, writes=[_directory(r) for r in disputed])
+            recordings = self.save(
+                filed, *disputed, writes=[_directory(*disputed)] if disputed else []
+            )
         except IntegrityError:  # a disputed report changed meanwhile
             first = disputed[0]
             raise VersionMismatch(first.version - 1, self._report(first.id).version) from None
@@ -335,25 +445,48 @@ class ReportCommands(WatchlistBase):
         return sealing.seal(data_key, report_id, body.confidential)
 
 
-def _directory(report: Report) -> Statement:
-    """The report's row in the write side's directory, written with its events."""
-    return (
-        "INSERT INTO watchlist_reports (report_id, organisation_id, sharing, status, version, "
-        "display_name, country, submitted_at, updated_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+def _repeat(
+    key: str, request_hash: bytes, first_hash: bytes, report_id: UUID, position: int
+) -> Recorded | DomainError:
+    """A submission under a key already used: the first answer, or 409 for another body."""
+    if first_hash != request_hash:
+        return IdempotencyKeyReused(
+            f"Idempotency-Key {key!r} was used before with a different body"
+        )
+    return Recorded(id=report_id, version=1, position=position, replayed=True)
+
+
+def _directory(*reports: Report) -> Statement:
+    """The reports' rows in the write side's directory, written with their events."""
+    return insert_rows(
+        "watchlist_reports",
+        [
+            ("report_id", "uuid"),
+            ("organisation_id", "uuid"),
+            ("sharing", "text"),
+            ("status", "text"),
+            ("version", "integer"),
+            ("display_name", "text"),
+            ("country", "text"),
+            ("submitted_at", "timestamptz"),
+            ("updated_at", "timestamptz"),
+        ],
+        [
+            (
+                report.id,
+                report.organisation_id,
+                report.content.sharing,
+                report.status,
+                report.version,
+                report.content.subject.names[0],
+                report.content.subject.country,
+                report.submitted_at,
+                report.modified_on,
+            )
+            for report in reports
+        ],
         "ON CONFLICT (report_id) DO UPDATE SET sharing = excluded.sharing, "
         "status = excluded.status, version = excluded.version, "
         "display_name = excluded.display_name, country = excluded.country, "
         "updated_at = excluded.updated_at",
-        (
-            report.id,
-            report.organisation_id,
-            report.content.sharing,
-            report.status,
-            report.version,
-            report.content.subject.names[0],
-            report.content.subject.country,
-            report.submitted_at,
-            report.modified_on,
-        ),
     )
