@@ -156,3 +156,10 @@ def test_ak_in_a_name_survives_but_the_kazakh_jsc_form_goes() -> None:
 def test_unknown_identifier_kind_is_rejected() -> None:
     with pytest.raises(ValueError, match="unknown identifier kind"):
         identifier_key("fax", "123", "KZ")
+
+
+def test_a_phone_dialled_with_00_meets_the_same_phone_written_with_plus() -> None:
+    assert identifier_key("phone", "007 725 2300152", "KZ") == "phone:+77252300152"
+    assert identifier_key("phone", "00996 312 280 258", "KZ") == identifier_key(
+        "phone", "+996 312 280 258", "KG"
+    )

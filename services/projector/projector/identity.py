@@ -120,7 +120,14 @@ _SHARED_HOSTS = frozenset((
 ))  # fmt: skip
 
 
+_INTERNATIONAL_00 = re.compile(r"^\s*00\s*(?=[1-9])")
+
+
 def _phone(value: str, region: str) -> str | None:
+    # "00" then a country code is the ITU's international prefix, typed everywhere even where
+    # the local one differs (Kazakhstan's is 8~10): read it as "+". No national number
+    # starts with 00.
+    value = _INTERNATIONAL_00.sub("+", value)
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -35,19 +36,18 @@ class AccessPage(msgspec.Struct, frozen=True, kw_only=True):
     next_cursor: str | None
 
 
-INSERT = (
-    "INSERT INTO watchlist_access_log (at, request_id, organisation_id, key_id, client, role, "
-    "method, route, path, report_ids, firm_ids, status, latency_ms) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-)
 COLUMNS = (
     "at, request_id, organisation_id, key_id, client, role, method, route, path, report_ids, "
     "firm_ids, status, latency_ms"
 )
 
 
-def row(access: Access) -> tuple[Any, ...]:
-    return tuple(getattr(access, f) for f in Access.__struct_fields__)
+def insert(entries: Sequence[Access]) -> tuple[str, list[Any]]:
+    """One INSERT of many entries (their id arrays rule out unnest(): one VALUES row each)."""
+    placeholders = "(" + ", ".join(["%s"] * len(Access.__struct_fields__)) + ")"
+    params = [getattr(entry, f) for entry in entries for f in Access.__struct_fields__]
+    values = ", ".join([placeholders] * len(entries))
+    return f"INSERT INTO watchlist_access_log ({COLUMNS}) VALUES {values}", params
 
 
 def query(

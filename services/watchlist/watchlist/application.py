@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -40,7 +41,13 @@ class Watchlist(ReportCommands, OrganisationCommands):
     # The access log
 
     def record_access(self, entry: access.Access) -> None:
-        self._sql(access.INSERT, access.row(entry))
+        self.record_accesses([entry])
+
+    def record_accesses(self, entries: Sequence[access.Access]) -> list[None]:
+        """Append entries to the access log in one statement (the API's group commit)."""
+        statement, params = access.insert(entries)
+        self._sql(statement, params)
+        return [None] * len(entries)
 
     def access_log(
         self,

@@ -16,14 +16,10 @@ from typing import Any, TypeVar
 import msgspec
 from jsonschema import Draft202012Validator
 
-from watchlist.domain.errors import DomainError, FieldError, InvalidInput
+from watchlist.domain.errors import FieldError, InvalidInput, MalformedJSON
 
 T = TypeVar("T")
 MSGSPEC_PATH = re.compile(r"(.*?) - at `(\$[^`]*)`$")
-
-
-class MalformedJSON(DomainError):
-    """The text is not JSON at all."""
 
 
 @cache

@@ -15,6 +15,7 @@ from watchlist.domain.errors import (
     ApiKeyNotFound,
     FieldError,
     InvalidInput,
+    NotPermitted,
     OrganisationNotFound,
 )
 from watchlist.domain.organisation import Organisation, Role
@@ -96,6 +97,26 @@ class OrganisationCommands(WatchlistBase):
             return None
         return Principal(
             organisation_id=rows[0]["organisation_id"], key_id=key_id, role=rows[0]["role"]
+        )
+
+    def importing_principal(self, organisation_id: UUID, key_id: UUID | None) -> Principal:
+        """Whom a bulk import acts as: one of the organisation's active reporter or admin keys
+        (the newest, unless one is named), so its reports carry a real key like any other."""
+        self._organisation(organisation_id)
+        rows = self._sql(
+            "SELECT key_id, role FROM watchlist_api_keys WHERE organisation_id = %s "
+            "AND revoked_at IS NULL AND role IN ('reporter', 'admin') "
+            "AND (%s::uuid IS NULL OR key_id = %s) ORDER BY issued_at DESC LIMIT 1",
+            (organisation_id, key_id, key_id),
+        )
+        if not rows:
+            named = f"key {key_id} is not" if key_id else "no key is"
+            raise NotPermitted(
+                f"{named} an active reporter or admin key of organisation {organisation_id}; "
+                "issue one with `watchlist key issue`"
+            )
+        return Principal(
+            organisation_id=organisation_id, key_id=rows[0]["key_id"], role=rows[0]["role"]
         )
 
     def organisation_count(self) -> int:

@@ -20,6 +20,9 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic, resolve_topic
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
 
 Statement = tuple[str, Sequence[Any]]
 
@@ -36,7 +39,9 @@ def insert_rows(
     ``ON CONFLICT`` clause. A thousand rows cost one statement, not a thousand.
     """
     names = ", ".join(name for name, _ in columns)
-    arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
+    # Binary parameters (%b): arrays of text travel as text would otherwise be escaped
+    # element by element in Python, which costs more than the INSERT itself.
+    arrays = ", ".join(f"%b::{kind}[]" for _, kind in columns)
     values = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in columns]
     return (
         f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {conflict}".rstrip(),
@@ -147,6 +152,32 @@ TABLES = [
 
 class WatchlistRecorder(PostgresApplicationRecorder):
     """The application recorder, plus the write side's tables in the same transaction."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The library sends events as one array of a composite type, in text: quoting each
+        # event's JSON state in Python costs more than the database's work. Four binary
+        # arrays, unnested in the same order, insert the same rows in the same order.
+        self.insert_events_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::uuid[], %b::integer[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
+    ) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self.insert_events_statement,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+        )
 
     def create_table(self) -> None:
         super().create_table()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID, uuid4
 
-import anyio.to_thread
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
@@ -48,8 +48,10 @@ class AccessLog(ASGIMiddleware):
         finally:
             entry = self._entry(scope, request_id, status, touched, started)
             if entry is not None:
-                watchlist = scope["litestar_app"].state.watchlist
-                await anyio.to_thread.run_sync(watchlist.record_access, entry)
+                # Shared with the requests that finish alongside (group commit): the
+                # exchange ends only once its entry is committed.
+                accesses = scope["litestar_app"].state.accesses
+                await asyncio.wrap_future(accesses.submit(entry))
 
     @staticmethod
     def _entry(

@@ -24,12 +24,20 @@ from watchlist.api.controllers.public import public_check
 from watchlist.api.controllers.reports import ReportController
 from watchlist.api.problems import EXCEPTION_HANDLERS
 from watchlist.application import Watchlist
+from watchlist.group_commit import GroupCommit
+from watchlist.reports import Submission
 from watchlist.settings import Settings
+from watchlist.views import Recorded
 
 
 def _watchlist(state: State) -> Watchlist:
     app: Watchlist = state.watchlist
     return app
+
+
+def _submissions(state: State) -> GroupCommit[Submission, Recorded]:
+    writer: GroupCommit[Submission, Recorded] = state.submissions
+    return writer
 
 
 def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
@@ -60,11 +68,16 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
         FirmRecordController,
         AuditController,
     ]
+    # Reports and access-log entries that arrive together commit together.
+    submissions = GroupCommit(watchlist.submit_reports, name="submissions")
+    accesses = GroupCommit(watchlist.record_accesses, name="access-log")
     return Litestar(
         route_handlers=handlers,
-        state=State({"watchlist": watchlist}),
+        state=State({"watchlist": watchlist, "submissions": submissions, "accesses": accesses}),
+        on_shutdown=[submissions.close, accesses.close],
         dependencies={
             "watchlist": Provide(_watchlist, sync_to_thread=False),
+            "submissions": Provide(_submissions, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
         },
         middleware=[public_rate_limit.middleware, authentication, AccessLog()],

@@ -11,7 +11,7 @@ from litestar import Request
 
 from watchlist import decoding
 from watchlist.api.problems import field_errors, problem
-from watchlist.domain.errors import InvalidInput
+from watchlist.domain.errors import InvalidInput, MalformedJSON
 
 JSON_MEDIA = re.compile(r"^application/([\w.+-]+\+)?json$")
 
@@ -20,7 +20,7 @@ def decode_strict(raw: bytes, cls: type) -> Any:
     """Decode ``raw`` as ``cls`` or raise a 400/422 problem naming every bad field."""
     try:
         return decoding.decode_strict(raw, cls)
-    except decoding.MalformedJSON as exc:
+    except MalformedJSON as exc:
         raise problem(400, "malformed-json", "The body is not valid JSON", str(exc)) from None
     except InvalidInput as exc:
         raise problem(

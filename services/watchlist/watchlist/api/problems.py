@@ -33,6 +33,7 @@ HTTP_PROBLEMS: dict[int, tuple[str, str]] = {
 # domain error -> (status, slug, title)
 DOMAIN_PROBLEMS: list[tuple[type[errors.DomainError], int, str, str]] = [
     (errors.InvalidInput, 422, "invalid-input", "The input is invalid"),
+    (errors.MalformedJSON, 400, "malformed-json", "The body is not valid JSON"),
     (errors.NotFound, 404, "not-found", "No such resource"),
     (errors.NotPermitted, 403, "forbidden", "Not permitted"),
     (errors.ReportAlreadyRetracted, 409, "report-retracted", "The report was retracted"),

@@ -1,6 +1,6 @@
 """The ``watchlist`` command line."""
 
-from watchlist.cli import admin, audit, projector, server
+from watchlist.cli import admin, audit, importer, projector, server
 from watchlist.cli.base import main
 
-__all__ = ["admin", "audit", "main", "projector", "server"]
+__all__ = ["admin", "audit", "importer", "main", "projector", "server"]

@@ -25,6 +25,10 @@ class InvalidInput(DomainError):
         return "; ".join(f"{e.path}: {e.message}" for e in self.errors)
 
 
+class MalformedJSON(DomainError):
+    """The text is not JSON at all."""
+
+
 class NotFound(DomainError):
     pass
 

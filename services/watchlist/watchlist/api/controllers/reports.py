@@ -31,6 +31,8 @@ from watchlist.domain.contract import (
     Resolution,
     Retraction,
 )
+from watchlist.group_commit import GroupCommit
+from watchlist.reports import Submission
 from watchlist.views import Principal, Recorded, ReportPage, ReportRecord
 
 WRITERS = allow("reporter", "admin")
@@ -180,11 +182,13 @@ class ReportController(Controller):
         self,
         request: Request[Principal, str, State],
         watchlist: NamedDependency[Watchlist],
+        submissions: NamedDependency[GroupCommit[Submission, Recorded]],
         data: Annotated[ReportBody, example_body(EXAMPLE_REPORT)],
         idempotency_key: IdempotencyKey = None,
         prefer: Prefer = None,
     ) -> Response[Submitted]:
-        recorded = watchlist.submit_report(request.user, data, idempotency_key)
+        # Committed with the submissions that arrive alongside it, answered on its own.
+        recorded = submissions(Submission(request.user, data, idempotency_key))
         return _answer(watchlist, request.user, recorded, 200 if recorded.replayed else 201, prefer)
 
     @get(

@@ -1,0 +1,109 @@
+"""Group commit: calls that arrive together share one transaction.
+
+Each caller hands over its item and waits on its own future. One writer thread
+takes whatever has queued up while its previous transaction was committing and
+writes all of it in one transaction, then hands each caller its own outcome.
+Nothing waits on a timer: an idle system commits a lone item at once, and a
+busy one commits larger batches, because more arrives during each commit.
+
+Durability is unchanged: a caller's future resolves only after the transaction
+holding its item has committed. Order is arrival order. The ``write`` function
+returns one outcome per item, an exception for an item refused alone; if it
+raises, every item of that batch gets the exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+log = logging.getLogger(__name__)
+
+
+class GroupCommitClosed(RuntimeError):
+    """The writer has stopped; nothing more is accepted."""
+
+
+class GroupCommit(Generic[T, R]):
+    def __init__(
+        self,
+        write: Callable[[list[T]], Sequence[R | Exception]],
+        *,
+        name: str,
+        max_batch: int = 1000,
+    ) -> None:
+        self._write = write
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[tuple[T, Future[R]] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+        self.batches = 0
+        self.items = 0
+
+    def submit(self, item: T) -> Future[R]:
+        """Queue ``item``; the future resolves once its transaction has committed."""
+        future: Future[R] = Future()
+        with self._lock:
+            if self._closed:
+                raise GroupCommitClosed("the writer is closed")
+            self._queue.put((item, future))
+        return future
+
+    def __call__(self, item: T) -> R:
+        """Submit and wait: the outcome of ``item``, or its exception raised."""
+        return self.submit(item).result()
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the writer."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                batch.append(more)
+            self._commit(batch)
+
+    def _commit(self, batch: list[tuple[T, Future[R]]]) -> None:
+        futures = [future for _, future in batch]
+        try:
+            outcomes = self._write([item for item, _ in batch])
+            if len(outcomes) != len(batch):
+                raise RuntimeError(f"{len(outcomes)} outcomes for {len(batch)} items")
+        except Exception as exc:  # every caller of the batch hears of it
+            log.exception("group commit of %d items failed", len(batch))
+            for future in futures:
+                future.set_exception(exc)
+            return
+        self.batches += 1
+        self.items += len(batch)
+        for future, outcome in zip(futures, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
