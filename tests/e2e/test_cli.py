@@ -183,3 +183,37 @@ def test_up_without_demo_prints_no_key(cli_env):
     up.stop(signal.SIGTERM)
 
     assert up.demo_key() is None
+
+
+def test_import_reports_progress_rejects_and_a_summary_then_records_nothing_twice(
+    cli_env, tmp_path
+):
+    organisation = run(cli_env, "org", "add", "Turkestan hotline", "--country", "KZ", "--json")
+    run(cli_env, "key", "issue", organisation["id"], "--role", "reporter", "--json")
+    good = {**EXAMPLE_REPORT, "narrative": "Offered waitress work in Cyprus."}
+    bad = {**EXAMPLE_REPORT, "sharing": "everyone"}
+    path = tmp_path / "records.ndjson"
+    path.write_text("\n".join(json.dumps(b) for b in (good, bad, EXAMPLE_REPORT)) + "\n")
+    command = [WATCHLIST, "import", str(path), "--org", organisation["id"], "--json"]
+
+    first, second = (
+        subprocess.run(
+            command, env=cli_env, capture_output=True, text=True, timeout=120, check=False
+        )
+        for _ in range(2)
+    )
+
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert (summary["imported"], summary["rejected"], summary["skipped_already_imported"]) == (
+        2,
+        1,
+        0,
+    )
+    assert "100%" in first.stderr
+    assert "rows/s" in first.stderr
+    (reject,) = [json.loads(line) for line in Path(summary["rejects"]).read_text().splitlines()]
+    assert reject["line"] == 2
+    assert reject["errors"][0]["path"] == "$.sharing"
+    again = json.loads(second.stdout)
+    assert (again["imported"], again["rejected"], again["skipped_already_imported"]) == (0, 1, 2)

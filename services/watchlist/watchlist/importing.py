@@ -85,6 +85,13 @@ class Row:
     text: str
     body: ReportBody | None = None
     errors: list[FieldError] = field(default_factory=list)
+    sources: list[str] | None = None  # a CSV row: the column of each identifier
+
+    def refuse(self, errors: list[FieldError]) -> None:
+        """Record what is wrong, named as the file names it: a CSV row by its columns."""
+        if self.sources is not None:
+            errors = [FieldError(_column_of(e.path, self.sources), e.message) for e in errors]
+        self.errors = errors
 
 
 @dataclass
@@ -172,11 +179,11 @@ def _csv_row(line: int, columns: list[str], cells: list[str]) -> Row:
     if len(cells) != len(columns):
         row.errors = [FieldError("$", f"{len(cells)} cells for {len(columns)} columns")]
         return row
-    document, sources = csv_document(dict(zip(columns, cells, strict=True)))
+    document, row.sources = csv_document(dict(zip(columns, cells, strict=True)))
     try:
         row.body = decoding.convert_strict(document, ReportBody)
     except InvalidInput as exc:
-        row.errors = [FieldError(_column_of(e.path, sources), e.message) for e in exc.errors]
+        row.refuse(exc.errors)
     return row
 
 
@@ -299,10 +306,11 @@ def import_file(
     with path.open("rb") as raw, ThreadPoolExecutor(workers, thread_name_prefix="import") as pool:
         lines = _CountingLines(raw)
         rows = read_ndjson(lines) if file_format == "ndjson" else read_csv(lines)
-        for batch in _batches(rows, batch_size, rejects, summary):
+        for batch in _batches(rows, batch_size, summary):
             submissions = []
             for row in batch:
-                assert row.body is not None
+                if row.body is None:
+                    continue
                 content = content_key(row.body)
                 submissions.append(Submission(principal, row.body, f"{content}:{seen[content]}"))
                 seen[content] += 1
@@ -317,20 +325,17 @@ def import_file(
     return summary
 
 
-def _batches(
-    rows: Iterator[Row], size: int, rejects: BinaryIO, summary: Summary
-) -> Iterator[list[Row]]:
-    """Good rows in batches of ``size``; bad ones straight to the reject file."""
+def _batches(rows: Iterator[Row], size: int, summary: Summary) -> Iterator[list[Row]]:
+    """Rows in batches of ``size`` good ones; bad rows ride along to keep file order."""
     batch: list[Row] = []
+    good = 0
     for row in rows:
         summary.rows += 1
-        if row.errors:
-            _reject(rejects, row, summary)
-            continue
         batch.append(row)
-        if len(batch) >= size:
+        good += row.body is not None
+        if good >= size:
             yield batch
-            batch = []
+            batch, good = [], 0
     if batch:
         yield batch
 
@@ -341,18 +346,22 @@ def _settle(
     rejects: BinaryIO,
     summary: Summary,
 ) -> None:
+    """Account for each row of a batch, in file order."""
     summary.batches += 1
-    for row, outcome in zip(batch, outcomes, strict=True):
+    answers = iter(outcomes)
+    for row in batch:
+        outcome = next(answers) if row.body is not None else None
         if isinstance(outcome, InvalidInput):
-            row.errors = outcome.errors
-            _reject(rejects, row, summary)
+            row.refuse(outcome.errors)
         elif isinstance(outcome, DomainError):
             row.errors = [FieldError("$", str(outcome))]
-            _reject(rejects, row, summary)
-        elif outcome.replayed:
-            summary.skipped += 1
-        else:
-            summary.imported += 1
+        elif outcome is not None:
+            if outcome.replayed:
+                summary.skipped += 1
+            else:
+                summary.imported += 1
+            continue
+        _reject(rejects, row, summary)
 
 
 def _reject(rejects: BinaryIO, row: Row, summary: Summary) -> None:

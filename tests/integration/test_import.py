@@ -1,0 +1,218 @@
+"""`watchlist import`: years of hotline records in one go, every bad row accounted for."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from conftest import example_report
+from watchlist.domain.errors import NotPermitted
+from watchlist.importing import ImportRefused, import_file
+
+
+def reports_of(database: Any, organisation_id: Any) -> int:
+    with psycopg.connect(database.url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM watchlist_reports WHERE organisation_id = %s", (organisation_id,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def run_import(watchlist: Any, member: Any, path: Path, **options: Any) -> tuple[Any, list[Any]]:
+    principal = watchlist.importing_principal(member.organisation_id, None)
+    rejects = io.BytesIO()
+    summary = import_file(watchlist, principal, path, rejects, batch_size=300, **options)
+    return summary, [json.loads(line) for line in rejects.getvalue().splitlines()]
+
+
+BAD_ROWS = {  # line number: (the row, the field its reason must name)
+    7: ('{"subject": ', "$"),
+    120: (None, "$.subject.country"),
+    333: (None, "$.indicators[0].code"),
+    500: (None, "$.source.credibility"),
+    734: (None, "$.subject.names"),
+    999: ('{"subject": {"names": ["X"], "country": "KZ"}, "colour": "red"}', "$.colour"),
+}
+
+
+def bad_body(field: str) -> dict[str, Any]:
+    body = example_report()
+    if field == "$.subject.country":
+        body["subject"]["country"] = "XX"
+    elif field == "$.indicators[0].code":
+        body["indicators"] = [{"code": "no_such_indicator", "grade": "reported"}]
+    elif field == "$.source.credibility":
+        body["source"]["credibility"] = 9
+    else:
+        body["subject"]["names"] = []
+    return body
+
+
+@pytest.fixture
+def hotline_file(tmp_path: Path) -> Path:
+    """1,000 lines: 994 good reports, one blank line, and the bad rows above."""
+    lines = []
+    for number in range(1, 1001):
+        if number in BAD_ROWS:
+            text, field = BAD_ROWS[number]
+            lines.append(text if text is not None else json.dumps(bad_body(field)))
+        elif number == 50:
+            lines.append("")
+        else:
+            lines.append(json.dumps(example_report(), ensure_ascii=False))
+    path = tmp_path / "hotline-2019-2025.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_bad_rows_go_to_the_reject_file_and_the_rest_are_recorded_once(
+    watchlist, member, database, hotline_file
+):
+    summary, rejects = run_import(watchlist, member, hotline_file)
+
+    assert (summary.rows, summary.imported, summary.rejected, summary.skipped) == (999, 993, 6, 0)
+    assert [r["line"] for r in rejects] == sorted(BAD_ROWS)
+    for reject in rejects:
+        field = BAD_ROWS[reject["line"]][1]
+        assert any(e["path"].startswith(field) for e in reject["errors"]), reject
+        assert f"{field}" in reject["reason"]
+    assert "not JSON" in rejects[0]["reason"]
+    assert rejects[1]["reason"] == "$.subject.country: 'XX' is not an ISO 3166-1 code"
+    assert rejects[1]["row"] == hotline_file.read_text().splitlines()[119]
+    assert reports_of(database, member.organisation_id) == 993
+
+    again, rejects_again = run_import(watchlist, member, hotline_file)
+
+    assert (again.imported, again.rejected, again.skipped) == (0, 6, 993)
+    assert len(rejects_again) == 6
+    assert reports_of(database, member.organisation_id) == 993
+
+
+def test_a_file_grown_at_the_end_records_only_its_new_rows(watchlist, member, database, tmp_path):
+    path = tmp_path / "calls.ndjson"
+    first = [json.dumps(example_report()) for _ in range(40)]
+    path.write_text("\n".join(first) + "\n")
+    run_import(watchlist, member, path)
+    path.write_text("\n".join([*first, *(json.dumps(example_report()) for _ in range(5))]))
+
+    summary, _ = run_import(watchlist, member, path)
+
+    assert (summary.imported, summary.skipped) == (5, 40)
+    assert reports_of(database, member.organisation_id) == 45
+
+
+def test_identical_rows_are_two_reports_and_stay_two(watchlist, member, database, tmp_path):
+    """Two calls about the same recruiter can read the same: each row is one report."""
+    row = json.dumps(example_report())
+    path = tmp_path / "twice.ndjson"
+    path.write_text(f"{row}\n{row}\n")
+
+    first, _ = run_import(watchlist, member, path)
+    second, _ = run_import(watchlist, member, path)
+
+    assert (first.imported, second.imported, second.skipped) == (2, 0, 2)
+    assert reports_of(database, member.organisation_id) == 2
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+CSV_HEADER = [
+    "names", "country", "phones", "bins", "indicators", "reliability", "credibility",
+    "sharing", "incident_date", "destination_country", "narrative", "caller_name",
+]  # fmt: skip
+
+
+def test_csv_columns_map_to_the_report_body(watchlist, member, tmp_path):
+    path = write_csv(
+        tmp_path / "spreadsheet.csv",
+        CSV_HEADER,
+        [
+            [
+                "ТОО «Рай за границей»; Rai Za Granitsei LLP",
+                "kz",
+                "+7 (7252) 30-01-52; 8 701 555 1234",
+                "123456789012",
+                "fees_charged_to_worker:confirmed; job_differs_from_promised",
+                "B",
+                "2",
+                "partners",
+                "2026-09-14",
+                "CY",
+                "Offered waitress work in Cyprus; passport kept.",
+                "A caller",
+            ],
+            ["Nur Travel", "XX", "", "", "deception", "B", "two", "partners", "", "", "", ""],
+        ],
+    )
+    principal = watchlist.importing_principal(member.organisation_id, None)
+    rejects = io.BytesIO()
+
+    summary = import_file(watchlist, principal, path, rejects)
+
+    assert (summary.imported, summary.rejected) == (1, 1), rejects.getvalue()
+    (reject,) = [json.loads(line) for line in rejects.getvalue().splitlines()]
+    assert reject["line"] == 3
+    assert {(e["path"], e["message"]) for e in reject["errors"]} == {
+        ("credibility", "'two' is not of type 'integer'"),
+    }
+    listed = watchlist.list_reports(principal, mine=True, cursor=None, limit=1)
+    record = watchlist.get_report(principal, listed.items[0].id)
+    report = record.report
+    assert report.subject.names == ["ТОО «Рай за границей»", "Rai Za Granitsei LLP"]
+    assert report.subject.country == "KZ"
+    assert [(i.kind, i.value) for i in report.subject.identifiers] == [
+        ("phone", "+7 (7252) 30-01-52"),
+        ("phone", "8 701 555 1234"),
+        ("bin", "123456789012"),
+    ]
+    assert [(i.code, i.grade) for i in report.indicators] == [
+        ("fees_charged_to_worker", "confirmed"),
+        ("job_differs_from_promised", "reported"),
+    ]
+    assert report.narrative == "Offered waitress work in Cyprus; passport kept."
+    assert report.incident.date.isoformat() == "2026-09-14"
+    assert record.confidential == "visible"
+    assert report.confidential is not None
+    assert report.confidential.caller_name == "A caller"
+
+
+def test_a_csv_reject_names_the_column_the_operator_typed(watchlist, member, tmp_path):
+    row = ["Nur Travel", "XX", "", "", "deception", "B", "3", "partners", "", "", "", ""]
+    path = write_csv(tmp_path / "one.csv", CSV_HEADER, [row])
+
+    summary, rejects = run_import(watchlist, member, path)
+
+    assert summary.rejected == 1
+    assert rejects[0]["reason"] == (
+        "country: 'XX' is not an ISO 3166-1 code; indicators: unknown indicator code 'deception'"
+    )
+    assert rejects[0]["row"] == "Nur Travel,XX,,,deception,B,3,partners,,,,"
+
+
+def test_an_unknown_csv_column_refuses_the_whole_file(watchlist, member, database, tmp_path):
+    path = write_csv(tmp_path / "odd.csv", [*CSV_HEADER, "mood"], [[""] * 13])
+
+    with pytest.raises(ImportRefused, match="unknown column"):
+        run_import(watchlist, member, path)
+    assert reports_of(database, member.organisation_id) == 0
+
+
+def test_an_organisation_without_a_reporter_key_cannot_import(watchlist):
+    organisation_id = watchlist.register_organisation("New centre", "KZ")
+    watchlist.issue_key(organisation_id, "auditor")
+
+    with pytest.raises(NotPermitted, match="no key is an active reporter or admin key"):
+        watchlist.importing_principal(organisation_id, None)
