@@ -19,10 +19,9 @@ COLUMNS = (
     "position, time, kind, report_id, organisation_id, content::text, reason, firm_a, firm_b, "
     "licence::text, reply::text, outcome"
 )
-INSERT = (
-    "INSERT INTO entries (position, time, kind, report_id, organisation_id, content, reason, "
-    "firm_a, firm_b, licence, reply, outcome) "
-    "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s::jsonb, %s::jsonb, %s)"
+TABLE = (
+    "entries (position, time, kind, report_id, organisation_id, content, reason, "
+    "firm_a, firm_b, licence, reply, outcome)"
 )
 
 
@@ -78,11 +77,18 @@ def from_row(row: tuple[Any, ...]) -> Entry:
     )
 
 
-def load(cur: Cursor[Any], reports: Collection[UUID], up_to: int | None = None) -> list[Entry]:
-    """Entries about ``reports``, or decisions naming them, in log order."""
+def load(
+    cur: Cursor[Any],
+    reports: Collection[UUID],
+    up_to: int | None = None,
+    decisions_of: Collection[UUID] | None = None,
+) -> list[Entry]:
+    """Entries about ``reports``, and facts naming them as firms (or naming
+    ``decisions_of``, when given), in log order."""
     ids = list(reports)
+    named = ids if decisions_of is None else list(decisions_of)
     limit = "" if up_to is None else " AND position <= %s"
-    params: list[Any] = [ids, ids, ids] + ([] if up_to is None else [up_to])
+    params: list[Any] = [ids, named, named] + ([] if up_to is None else [up_to])
     cur.execute(
         f"SELECT {COLUMNS} FROM entries "
         f"WHERE (report_id = ANY(%s) OR firm_a = ANY(%s) OR firm_b = ANY(%s)){limit} "

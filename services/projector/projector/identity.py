@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -85,6 +86,13 @@ _LEGAL_FORMS = frozenset(
 )  # fmt: skip
 
 
+# Keys are pure functions of what was typed, and hotline records repeat themselves: the same
+# phone, written the same way, comes back report after report. Parsing a phone number costs
+# more than anything else a replay does per report, so each distinct string is folded once.
+_KEY_CACHE = 1 << 20
+
+
+@lru_cache(maxsize=_KEY_CACHE)
 def normalise_name(name: str) -> str:
     """The folded Latin form of a firm's name, without legal forms, e.g. "rai za granicei"."""
     tokens = _fold(_KAZAKH_JSC.sub(" ", name)).split()
@@ -98,6 +106,7 @@ def normalise_name(name: str) -> str:
     return " ".join(tokens[start:end])
 
 
+@lru_cache(maxsize=_KEY_CACHE)
 def name_key(name: str, country: str) -> str | None:
     """Key for an exact (folded) name match within one country; None if only a legal form."""
     folded = normalise_name(name)
@@ -171,6 +180,7 @@ def _social(value: str) -> str | None:
     return handle or None
 
 
+@lru_cache(maxsize=_KEY_CACHE)
 def identifier_key(kind: str, value: str, country: str) -> str | None:
     """Key for a phone, bin, licence, website, email or social handle; None if nothing is left."""
     value = value.strip()

@@ -41,6 +41,7 @@ from watchlist.domain.report import (
     ReportSubmitted,
 )
 from watchlist.domain.taxonomy import Taxonomy
+from watchlist.persistence import insert_rows
 
 PARTNERS = "partners"
 # Columns of a report row while a batch is folded (see the reports table).
@@ -63,9 +64,9 @@ class Projection:
     def apply(self, conn: Connection[Any], batch: Sequence[tuple[int, DomainEvent]]) -> None:
         """Apply events, in log order, to the generation on the connection's search_path."""
         with conn.cursor() as cur:
-            dirty = self._record(cur, batch)
+            dirty, fresh = self._record(cur, batch)
             if dirty:
-                self._resolve(cur, dirty)
+                self._resolve(cur, dirty, fresh)
             if batch:
                 cur.execute(
                     "UPDATE tracking SET position = %s, updated_at = now()", (batch[-1][0],)
@@ -73,25 +74,16 @@ class Projection:
 
     # Facts: reports, keys, entries, decisions
 
-    def _record(self, cur: Cursor[Any], batch: Sequence[tuple[int, DomainEvent]]) -> set[UUID]:
-        # Every report event after the first changes a report row this batch may not hold.
-        changed = [
-            e.originator_id
-            for _, e in batch
-            if isinstance(e, ReportEvent) and not isinstance(e, ReportSubmitted)
-        ]
-        reports: dict[UUID, list[Any]] = {}
-        if changed:
-            cur.execute(
-                "SELECT report_id, organisation_id, sharing, status, version, "
-                "first_position, last_position FROM reports WHERE report_id = ANY(%s)",
-                (changed,),
-            )
-            reports = {row[0]: list(row) for row in cur.fetchall()}
+    def _record(
+        self, cur: Cursor[Any], batch: Sequence[tuple[int, DomainEvent]]
+    ) -> tuple[set[UUID], dict[UUID, list[Entry]]]:
+        """Write the batch's facts; return the reports and firms it touches, and the entries
+        of the reports it submits (whole in memory, so they need not be read back)."""
+        reports = _changed_reports(cur, batch)
         keys: dict[UUID, set[str]] = {}
         organisations: dict[UUID, str] = {}
         decisions: dict[tuple[UUID, UUID], tuple[str, int]] = {}
-        rows: list[tuple[Any, ...]] = []
+        made: list[Entry] = []
         dirty: set[UUID] = set()
         for position, event in batch:
             entry: Entry | None = None
@@ -192,9 +184,10 @@ class Projection:
                         firm_b=event.firm_b,
                     )
             if entry is not None:
-                rows.append(stored_entries.to_row(entry))
+                made.append(entry)
+        rows = [stored_entries.to_row(entry) for entry in made]
         self._write_facts(cur, organisations, reports, keys, decisions, rows)
-        return dirty | set(reports)
+        return dirty | set(reports), _of_new_reports(made)
 
     @staticmethod
     def _write_facts(
@@ -206,35 +199,51 @@ class Projection:
         rows: list[tuple[Any, ...]],
     ) -> None:
         if organisations:
-            cur.executemany(
-                "INSERT INTO organisations (organisation_id, name) VALUES (%s, %s) "
-                "ON CONFLICT (organisation_id) DO UPDATE SET name = excluded.name",
-                list(organisations.items()),
+            cur.execute(
+                *insert_rows(
+                    "organisations",
+                    [("organisation_id", "uuid"), ("name", "text")],
+                    list(organisations.items()),
+                    "ON CONFLICT (organisation_id) DO UPDATE SET name = excluded.name",
+                )
             )
         if reports:
-            cur.executemany(
-                "INSERT INTO reports (report_id, organisation_id, sharing, status, version, "
-                "first_position, last_position) VALUES (%s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (report_id) DO UPDATE SET sharing = excluded.sharing, "
-                "status = excluded.status, version = excluded.version, "
-                "last_position = excluded.last_position",
-                list(reports.values()),
+            cur.execute(
+                *insert_rows(
+                    "reports",
+                    [
+                        ("report_id", "uuid"),
+                        ("organisation_id", "uuid"),
+                        ("sharing", "text"),
+                        ("status", "text"),
+                        ("version", "integer"),
+                        ("first_position", "bigint"),
+                        ("last_position", "bigint"),
+                    ],
+                    list(reports.values()),
+                    "ON CONFLICT (report_id) DO UPDATE SET sharing = excluded.sharing, "
+                    "status = excluded.status, version = excluded.version, "
+                    "last_position = excluded.last_position",
+                )
             )
         if keys:
             cur.execute("DELETE FROM report_keys WHERE report_id = ANY(%s)", (list(keys),))
-            cur.executemany(
-                "INSERT INTO report_keys (report_id, key) VALUES (%s, %s)",
+            copy_rows(
+                cur,
+                "report_keys (report_id, key)",
                 [(r, k) for r, ks in keys.items() for k in sorted(ks)],
             )
         if decisions:
-            cur.executemany(
-                "INSERT INTO decisions (a, b, kind, position) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (a, b) DO UPDATE SET kind = excluded.kind, "
-                "position = excluded.position",
-                [(a, b, kind, position) for (a, b), (kind, position) in decisions.items()],
+            cur.execute(
+                *insert_rows(
+                    "decisions",
+                    [("a", "uuid"), ("b", "uuid"), ("kind", "text"), ("position", "bigint")],
+                    [(a, b, kind, position) for (a, b), (kind, position) in decisions.items()],
+                    "ON CONFLICT (a, b) DO UPDATE SET kind = excluded.kind, "
+                    "position = excluded.position",
+                )
             )
-        if rows:
-            cur.executemany(stored_entries.INSERT, rows)
+        copy_rows(cur, stored_entries.TABLE, rows)
 
     # Conclusions: firms
 
@@ -264,7 +273,7 @@ class Projection:
             found |= frontier
         return found
 
-    def _resolve(self, cur: Cursor[Any], seeds: set[UUID]) -> None:
+    def _resolve(self, cur: Cursor[Any], seeds: set[UUID], fresh: dict[UUID, list[Entry]]) -> None:
         cluster = self._cluster(cur, seeds)
         ids = list(cluster)
         cur.execute(
@@ -285,7 +294,11 @@ class Projection:
         links = [(a, b) for a, b, kind in decisions if kind == "linked"]
         separations = [(a, b) for a, b, kind in decisions if kind == "separated"]
         self._forget(cur, ids)
-        entries = _Entries(stored_entries.load(cur, cluster))
+        # Reports this batch submitted have all their entries in memory; only the others'
+        # (and decisions, which name firms) are read back.
+        earlier = [r for r in ids if r not in fresh]
+        loaded = stored_entries.load(cur, earlier, decisions_of=ids)
+        entries = _Entries(sorted([*loaded, *(e for r in fresh for e in fresh[r])], key=_position))
         # Each connected group of reports (by keys and links) is rendered on its own, so
         # that what a batch holds together never changes which views render what.
         everything = resolve([(r, pos) for r, _, _, pos in reports], keys, links, [])
@@ -393,22 +406,59 @@ class _Rows:
     overridden: list[tuple[Any, ...]] = field(default_factory=list)
 
     def write(self, cur: Cursor[Any]) -> None:
-        for statement, rows in (
-            (
-                "INSERT INTO memberships (view, report_id, firm_id) VALUES (%s, %s, %s)",
-                self.memberships,
-            ),
-            (
-                "INSERT INTO firms (view, firm_id, display_name, country, level, level_rank, "
-                "score, organisations, profile, as_of_position) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)",
-                self.firms,
-            ),
-            ("INSERT INTO firm_names (view, firm_id, name) VALUES (%s, %s, %s)", self.names),
-            ("INSERT INTO overridden (view, firm_id) VALUES (%s, %s)", self.overridden),
-        ):
-            if rows:
-                cur.executemany(statement, rows)
+        copy_rows(cur, "memberships (view, report_id, firm_id)", self.memberships)
+        copy_rows(
+            cur,
+            "firms (view, firm_id, display_name, country, level, level_rank, score, "
+            "organisations, profile, as_of_position)",
+            self.firms,
+        )
+        copy_rows(cur, "firm_names (view, firm_id, name)", self.names)
+        copy_rows(cur, "overridden (view, firm_id)", self.overridden)
+
+
+def copy_rows(cur: Cursor[Any], table: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Rows into ``table`` (a name and its columns) by COPY: new rows only, many at once."""
+    if rows:
+        with cur.copy(f"COPY {table} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _changed_reports(
+    cur: Cursor[Any], batch: Sequence[tuple[int, DomainEvent]]
+) -> dict[UUID, list[Any]]:
+    """Rows of the reports that the batch changes after their submission, as they stand."""
+    changed = [
+        e.originator_id
+        for _, e in batch
+        if isinstance(e, ReportEvent) and not isinstance(e, ReportSubmitted)
+    ]
+    if not changed:
+        return {}
+    cur.execute(
+        "SELECT report_id, organisation_id, sharing, status, version, "
+        "first_position, last_position FROM reports WHERE report_id = ANY(%s)",
+        (changed,),
+    )
+    return {row[0]: list(row) for row in cur.fetchall()}
+
+
+def _of_new_reports(entries: list[Entry]) -> dict[UUID, list[Entry]]:
+    """The entries of each report submitted among ``entries``: all it has so far."""
+    fresh: dict[UUID, list[Entry]] = {}
+    for entry in entries:
+        if entry.report_id is None:
+            continue
+        if entry.kind == "submitted":
+            fresh[entry.report_id] = [entry]
+        elif entry.report_id in fresh:
+            fresh[entry.report_id].append(entry)
+    return fresh
+
+
+def _position(entry: Entry) -> int:
+    return entry.position
 
 
 def _firm_fact(position: int, event: ReplyFiled | LicenceCheckRecorded) -> Entry:

@@ -16,6 +16,11 @@ from projector.runner import LOCK_KEY, decode, event_recorder
 from watchlist.database import Database
 from watchlist.domain.taxonomy import Taxonomy
 
+# A replay folds this many events per transaction. Each batch renders every firm it touches
+# once, from all that firm's facts; large batches render a large firm once rather than once
+# per thousand events.
+REPLAY_BATCH = 100_000
+
 
 @dataclass(frozen=True)
 class Rebuilt:
@@ -25,7 +30,7 @@ class Rebuilt:
     events: int
 
 
-def rebuild(database: Database, taxonomy: Taxonomy, batch_size: int = 1000) -> Rebuilt:
+def rebuild(database: Database, taxonomy: Taxonomy, batch_size: int = REPLAY_BATCH) -> Rebuilt:
     """Replay the whole log into a new generation and make it the live one.
 
     The API keeps reading the live generation all along. The swap holds the
@@ -67,7 +72,7 @@ def build(
     conn: psycopg.Connection[Any],
     recorder: Any,
     projection: Projection,
-    batch_size: int = 1000,
+    batch_size: int = REPLAY_BATCH,
     up_to: int | None = None,
 ) -> tuple[int, int, int]:
     """A new generation, not live, replayed from the log: (generation, position, events)."""

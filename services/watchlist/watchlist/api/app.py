@@ -23,6 +23,7 @@ from watchlist.api.controllers.health import live, ready
 from watchlist.api.controllers.public import public_check
 from watchlist.api.controllers.reports import ReportController
 from watchlist.api.problems import EXCEPTION_HANDLERS
+from watchlist.api.reading import ProjectionWatch
 from watchlist.application import Watchlist
 from watchlist.group_commit import GroupCommit
 from watchlist.reports import Submission
@@ -38,6 +39,11 @@ def _watchlist(state: State) -> Watchlist:
 def _submissions(state: State) -> GroupCommit[Submission, Recorded]:
     writer: GroupCommit[Submission, Recorded] = state.submissions
     return writer
+
+
+def _projection(state: State) -> ProjectionWatch:
+    watch: ProjectionWatch = state.projection
+    return watch
 
 
 def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
@@ -71,13 +77,22 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
     # Reports and access-log entries that arrive together commit together.
     submissions = GroupCommit(watchlist.submit_reports, name="submissions")
     accesses = GroupCommit(watchlist.record_accesses, name="access-log")
+    projection = ProjectionWatch(watchlist)
     return Litestar(
         route_handlers=handlers,
-        state=State({"watchlist": watchlist, "submissions": submissions, "accesses": accesses}),
-        on_shutdown=[submissions.close, accesses.close],
+        state=State(
+            {
+                "watchlist": watchlist,
+                "submissions": submissions,
+                "accesses": accesses,
+                "projection": projection,
+            }
+        ),
+        on_shutdown=[submissions.close, accesses.close, projection.close],
         dependencies={
             "watchlist": Provide(_watchlist, sync_to_thread=False),
             "submissions": Provide(_submissions, sync_to_thread=False),
+            "projection": Provide(_projection, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
         },
         middleware=[public_rate_limit.middleware, authentication, AccessLog()],

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import threading
 import time
+from collections.abc import Callable
 from uuid import UUID
 
 from projector import queries
@@ -13,6 +17,7 @@ from watchlist.views import Principal
 DEFAULT_WAIT = 2.0
 MAX_WAIT = 10.0
 _PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait=(\d+(?:\.\d+)?)")
+log = logging.getLogger(__name__)
 
 
 def wait_seconds(prefer: str | None) -> float:
@@ -22,15 +27,105 @@ def wait_seconds(prefer: str | None) -> float:
     return DEFAULT_WAIT
 
 
-def wait_until_projected(watchlist: Watchlist, position: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        with watchlist.connection() as conn:
-            if queries.projected_position(conn) >= position:
-                return True
-        if time.monotonic() >= deadline:
+class _Waiter:
+    __slots__ = ("position", "wake")
+
+    def __init__(self, position: int, wake: Callable[[], None]) -> None:
+        self.position, self.wake = position, wake
+
+
+class ProjectionWatch:
+    """How far the projector has got, for every waiting request at the cost of one query.
+
+    While anyone waits, one thread reads the read models' position every few
+    milliseconds and wakes each waiter whose write it has reached. Nobody waiting,
+    nothing is read. A waiter holds no connection and, when async, no thread.
+    """
+
+    def __init__(self, watchlist: Watchlist, interval: float = 0.005) -> None:
+        self._watchlist, self._interval = watchlist, interval
+        self._lock = threading.Condition()
+        self._waiters: set[_Waiter] = set()
+        self._position = 0
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="projection-watch", daemon=True)
+        self._thread.start()
+
+    def wait(self, position: int, timeout: float) -> bool:
+        """Block until ``position`` is projected (True) or ``timeout`` passes (False)."""
+        if self._position >= position:
+            return True
+        if timeout <= 0:
             return False
-        time.sleep(0.01)
+        done = threading.Event()
+        waiter = self._add(position, done.set)
+        try:
+            return done.wait(timeout)
+        finally:
+            self._remove(waiter)
+
+    async def wait_async(self, position: int, timeout: float) -> bool:
+        if self._position >= position:
+            return True
+        if timeout <= 0:
+            return False
+        loop = asyncio.get_running_loop()
+        reached: asyncio.Future[None] = loop.create_future()
+
+        def settle() -> None:
+            if not reached.done():
+                reached.set_result(None)
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(settle)
+
+        waiter = self._add(position, wake)
+        try:
+            await asyncio.wait_for(reached, timeout)
+        except TimeoutError:
+            return False
+        finally:
+            self._remove(waiter)
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+        self._thread.join(5)
+
+    def _add(self, position: int, wake: Callable[[], None]) -> _Waiter:
+        waiter = _Waiter(position, wake)
+        with self._lock:
+            self._waiters.add(waiter)
+            self._lock.notify_all()
+        return waiter
+
+    def _remove(self, waiter: _Waiter) -> None:
+        with self._lock:
+            self._waiters.discard(waiter)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._waiters and not self._closed:
+                    self._lock.wait()
+                if self._closed:
+                    return
+            try:
+                with self._watchlist.connection() as conn:
+                    position = queries.projected_position(conn)
+            except Exception:  # the database is away: the waiters time out, we try again
+                log.exception("reading the projected position failed")
+                time.sleep(0.5)
+                continue
+            with self._lock:
+                self._position = max(self._position, position)
+                reached = [w for w in self._waiters if w.position <= self._position]
+                self._waiters.difference_update(reached)
+            for waiter in reached:
+                waiter.wake()
+            time.sleep(self._interval)
 
 
 def firm_of_report(

@@ -18,7 +18,7 @@ from watchlist.api.body import expect_json
 from watchlist.api.examples import EXAMPLE_DECISION
 from watchlist.api.openapi import example_body, responses
 from watchlist.api.problems import problem
-from watchlist.api.reading import wait_seconds, wait_until_projected
+from watchlist.api.reading import ProjectionWatch, wait_seconds
 from watchlist.application import Watchlist
 from watchlist.domain.contract import (
     Contract,
@@ -108,13 +108,13 @@ def _invalid(path: str, message: str) -> Exception:
 
 
 def _about_firm(
-    watchlist: Watchlist,
+    projection: ProjectionWatch,
     recorded: Recorded,
     firm_ids: list[UUID],
     firm_id: UUID,
     prefer: str | None,
 ) -> Response[Decided]:
-    projected = wait_until_projected(watchlist, recorded.position, wait_seconds(prefer))
+    projected = projection.wait(recorded.position, wait_seconds(prefer))
     return Response(
         Decided(
             id=recorded.id,
@@ -142,6 +142,7 @@ class FirmRecordController(Controller):
         self,
         request: Request[Principal, str, State],
         watchlist: NamedDependency[Watchlist],
+        projection: NamedDependency[ProjectionWatch],
         firm_id: FromPath[UUID],
         data: Annotated[
             LicenceCheck,
@@ -159,7 +160,7 @@ class FirmRecordController(Controller):
     ) -> Response[Decided]:
         firm = _current_firm(watchlist, request.user, firm_id)
         recorded = watchlist.record_licence_check(request.user, firm, data)
-        return _about_firm(watchlist, recorded, [firm], firm, prefer)
+        return _about_firm(projection, recorded, [firm], firm, prefer)
 
     @firm_fact_route(
         "/{firm_id:uuid}/replies",
@@ -171,6 +172,7 @@ class FirmRecordController(Controller):
         self,
         request: Request[Principal, str, State],
         watchlist: NamedDependency[Watchlist],
+        projection: NamedDependency[ProjectionWatch],
         firm_id: FromPath[UUID],
         data: Annotated[
             Reply,
@@ -195,17 +197,18 @@ class FirmRecordController(Controller):
         if data.received_on > latest_allowed_date():
             raise _invalid("$.received_on", "is in the future")
         recorded = watchlist.file_reply(principal, firm, data)
-        return _about_firm(watchlist, recorded, [firm], firm, prefer)
+        return _about_firm(projection, recorded, [firm], firm, prefer)
 
     @decision_route("/links", "linkFirms", "Decide that two firms are one")
     def link(
         self,
         request: Request[Principal, str, State],
         watchlist: NamedDependency[Watchlist],
+        projection: NamedDependency[ProjectionWatch],
         data: Annotated[Decision, example_body(EXAMPLE_DECISION)],
         prefer: Prefer = None,
     ) -> Response[Decided]:
-        return self._decide(request, watchlist, data, prefer, link=True)
+        return self._decide(request, watchlist, projection, data, prefer, link=True)
 
     @decision_route(
         "/separations",
@@ -216,6 +219,7 @@ class FirmRecordController(Controller):
         self,
         request: Request[Principal, str, State],
         watchlist: NamedDependency[Watchlist],
+        projection: NamedDependency[ProjectionWatch],
         data: Annotated[
             Decision,
             example_body(
@@ -225,12 +229,13 @@ class FirmRecordController(Controller):
         ],
         prefer: Prefer = None,
     ) -> Response[Decided]:
-        return self._decide(request, watchlist, data, prefer, link=False)
+        return self._decide(request, watchlist, projection, data, prefer, link=False)
 
     @staticmethod
     def _decide(
         request: Request[Principal, str, State],
         watchlist: Watchlist,
+        projection: ProjectionWatch,
         data: Decision,
         prefer: str | None,
         *,
@@ -262,7 +267,7 @@ class FirmRecordController(Controller):
             recorded = watchlist.link_firms(principal, a, b, data.reason)
         else:
             recorded = watchlist.separate_firms(principal, a, b, data.reason)
-        projected = wait_until_projected(watchlist, recorded.position, wait_seconds(prefer))
+        projected = projection.wait(recorded.position, wait_seconds(prefer))
         firm = None
         if projected:
             with watchlist.connection() as conn:

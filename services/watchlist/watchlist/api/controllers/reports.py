@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
+import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
@@ -21,7 +23,7 @@ from watchlist.api.examples import (
 )
 from watchlist.api.openapi import example_body, responses
 from watchlist.api.problems import problem
-from watchlist.api.reading import firm_of_report, wait_seconds, wait_until_projected
+from watchlist.api.reading import ProjectionWatch, firm_of_report, wait_seconds
 from watchlist.application import Watchlist
 from watchlist.domain.contract import (
     Amendment,
@@ -82,9 +84,8 @@ def _answer(
     principal: Principal,
     recorded: Recorded,
     status: int,
-    prefer: str | None,
+    projected: bool,
 ) -> Response[Submitted]:
-    projected = wait_until_projected(watchlist, recorded.position, wait_seconds(prefer))
     found = firm_of_report(watchlist, principal, recorded.id) if projected else None
     return Response(
         Submitted(
@@ -162,7 +163,6 @@ class ReportController(Controller):
         summary="Submit a report on a recruiter",
         guards=[WRITERS],
         before_request=expect_json(ReportBody),
-        sync_to_thread=True,
         status_code=201,
         responses=responses(
             201,
@@ -178,18 +178,25 @@ class ReportController(Controller):
             422,
         ),
     )
-    def submit(
+    async def submit(
         self,
         request: Request[Principal, str, State],
         watchlist: NamedDependency[Watchlist],
         submissions: NamedDependency[GroupCommit[Submission, Recorded]],
+        projection: NamedDependency[ProjectionWatch],
         data: Annotated[ReportBody, example_body(EXAMPLE_REPORT)],
         idempotency_key: IdempotencyKey = None,
         prefer: Prefer = None,
     ) -> Response[Submitted]:
-        # Committed with the submissions that arrive alongside it, answered on its own.
-        recorded = submissions(Submission(request.user, data, idempotency_key))
-        return _answer(watchlist, request.user, recorded, 200 if recorded.replayed else 201, prefer)
+        # Committed with the submissions that arrive alongside it, answered on its own;
+        # waiting on the commit and then on the projector holds no thread.
+        submitted = submissions.submit(Submission(request.user, data, idempotency_key))
+        recorded = await asyncio.wrap_future(submitted)
+        projected = await projection.wait_async(recorded.position, wait_seconds(prefer))
+        status = 200 if recorded.replayed else 201
+        return await anyio.to_thread.run_sync(
+            _answer, watchlist, request.user, recorded, status, projected
+        )
 
     @get(
         "/{report_id:uuid}",
@@ -220,6 +227,7 @@ class ReportController(Controller):
         self,
         request: Request[Principal, str, State],
         watchlist: NamedDependency[Watchlist],
+        projection: NamedDependency[ProjectionWatch],
         report_id: FromPath[UUID],
         data: Annotated[Amendment, example_body(EXAMPLE_REPORT | {"reason": "phone corrected"})],
         if_match: IfMatch = None,
@@ -230,7 +238,8 @@ class ReportController(Controller):
         recorded = watchlist.amend_report(
             request.user, report_id, expected, data.body(), data.reason
         )
-        return _answer(watchlist, request.user, recorded, 200, prefer)
+        projected = projection.wait(recorded.position, wait_seconds(prefer))
+        return _answer(watchlist, request.user, recorded, 200, projected)
 
     @report_command(
         "/{report_id:uuid}/retraction",
@@ -244,6 +253,7 @@ class ReportController(Controller):
         self,
         request: Request[Principal, str, State],
         watchlist: NamedDependency[Watchlist],
+        projection: NamedDependency[ProjectionWatch],
         report_id: FromPath[UUID],
         data: Annotated[Retraction, example_body({"reason": "the caller named the wrong agency"})],
         if_match: IfMatch = None,
@@ -252,7 +262,8 @@ class ReportController(Controller):
         recorded = watchlist.retract_report(
             request.user, report_id, data.reason, _version(if_match, required=False)
         )
-        return _answer(watchlist, request.user, recorded, 200, prefer)
+        projected = projection.wait(recorded.position, wait_seconds(prefer))
+        return _answer(watchlist, request.user, recorded, 200, projected)
 
     @report_command(
         "/{report_id:uuid}/dispute-resolution",
@@ -266,6 +277,7 @@ class ReportController(Controller):
         self,
         request: Request[Principal, str, State],
         watchlist: NamedDependency[Watchlist],
+        projection: NamedDependency[ProjectionWatch],
         report_id: FromPath[UUID],
         data: Annotated[
             Resolution,
@@ -274,7 +286,8 @@ class ReportController(Controller):
         prefer: Prefer = None,
     ) -> Response[Submitted]:
         recorded = watchlist.resolve_dispute(request.user, report_id, data)
-        return _answer(watchlist, request.user, recorded, 200, prefer)
+        projected = projection.wait(recorded.position, wait_seconds(prefer))
+        return _answer(watchlist, request.user, recorded, 200, projected)
 
     @report_command(
         "/{report_id:uuid}/evidence",
@@ -288,6 +301,7 @@ class ReportController(Controller):
         self,
         request: Request[Principal, str, State],
         watchlist: NamedDependency[Watchlist],
+        projection: NamedDependency[ProjectionWatch],
         report_id: FromPath[UUID],
         data: Annotated[
             Evidence,
@@ -303,7 +317,8 @@ class ReportController(Controller):
         prefer: Prefer = None,
     ) -> Response[Submitted]:
         recorded = watchlist.register_evidence(request.user, report_id, data)
-        return _answer(watchlist, request.user, recorded, 201, prefer)
+        projected = projection.wait(recorded.position, wait_seconds(prefer))
+        return _answer(watchlist, request.user, recorded, 201, projected)
 
     @report_command(
         "/{report_id:uuid}/confidential/erasure",
@@ -317,12 +332,14 @@ class ReportController(Controller):
         self,
         request: Request[Principal, str, State],
         watchlist: NamedDependency[Watchlist],
+        projection: NamedDependency[ProjectionWatch],
         report_id: FromPath[UUID],
         data: Annotated[Erasure, example_body({"reason": "the caller asked us to forget her"})],
         prefer: Prefer = None,
     ) -> Response[Submitted]:
         recorded = watchlist.erase_confidential(request.user, report_id, data.reason)
-        return _answer(watchlist, request.user, recorded, 200, prefer)
+        projected = projection.wait(recorded.position, wait_seconds(prefer))
+        return _answer(watchlist, request.user, recorded, 200, projected)
 
     @get(
         "/",

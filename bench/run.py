@@ -1,0 +1,560 @@
+"""Watchlist's benchmarks, each beside the raw limit of the same database in the same run.
+
+    .venv/bin/python bench/run.py            # small sizes, a few minutes
+    .venv/bin/python bench/run.py --full     # the sizes the README's figures come from
+
+See bench/README.md for what each figure means. Prints a table and writes the
+results as JSON (bench/results/latest.json unless --out says otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import io
+import json
+import os
+import platform
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import msgspec
+import psycopg
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from dataset import Dataset, Operation, corrupt, write_ndjson
+from load import Request, closed_loop, open_loop
+
+from projector.rebuild import rebuild
+from watchlist.application import Watchlist
+from watchlist.database import Database, create_database, start_embedded, with_dbname
+from watchlist.domain.contract import ReportBody
+from watchlist.domain.report import Report
+from watchlist.importing import import_file
+from watchlist.runtime import load_taxonomy
+from watchlist.views import Principal
+
+ROOT = Path(__file__).resolve().parents[1]
+WATCHLIST = str(Path(sys.executable).with_name("watchlist"))
+SIZES: dict[str, dict[str, int]] = {
+    "small": {"reports": 20_000, "firms": 8_000, "ingest": 8, "lag": 10, "reads": 8},
+    "full": {"reports": 1_000_000, "firms": 300_000, "ingest": 30, "lag": 30, "reads": 20},
+}
+ORGANISATIONS = 12
+BAD_EVERY = 100  # one bad row per hundred: the issue's 1%
+TARGETS = {
+    "import": ("reports/s", 10_000, ">="),
+    "api_ingest": ("reports/s", 2_000, ">="),
+    "api_ingest_p99": ("ms", 100, "<"),
+    "replay": ("events/s", 20_000, ">="),
+    "lag_p99": ("ms", 100, "<"),
+    "profile_p99": ("ms", 10, "<"),
+    "search_p99": ("ms", 30, "<"),
+    "reads": ("requests/s", 2_000, ">="),
+}
+
+
+@dataclass
+class Member:
+    principal: Principal
+    key: str
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def fresh_database(url: str | None) -> Iterator[Database]:
+    """A new database on the given server, or on an embedded one in a temporary directory."""
+    server = (
+        Database(url=url, embedded=False)
+        if url
+        else start_embedded(Path(tempfile.mkdtemp(prefix="wl-bench-")))
+    )
+    name = f"watchlist_bench_{secrets.token_hex(3)}"
+    admin = with_dbname(server.url, "postgres")
+    create_database(admin, name)
+    try:
+        yield Database(url=with_dbname(server.url, name), embedded=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - started
+
+
+# 1. Import, against COPY
+
+
+def measure_import(
+    app: Watchlist, members: list[Member], operations: list[Operation], work: Path
+) -> dict[str, Any]:
+    rnd = Dataset(1).random
+    files: list[tuple[Member, Path]] = []
+    rows = bad = 0
+    for index, member in enumerate(members):
+        bodies: list[dict[str, Any]] = []
+        for op in operations:
+            if op.kind == "submit" and op.organisation == index:
+                assert op.body is not None
+                bodies.append(op.body)
+                if len(bodies) % BAD_EVERY == 0:
+                    bodies.append(corrupt(op.body, rnd)[0])
+                    bad += 1
+        rows += len(bodies)
+        path = work / f"organisation-{index}.ndjson"
+        write_ndjson(path, bodies)
+        files.append((member, path))
+    log(f"import: {rows:,} rows in {len(files)} files, {bad:,} of them bad")
+
+    def run_all() -> list[Any]:
+        return [import_file(app, m.principal, p, io.BytesIO()) for m, p in files]
+
+    summaries, seconds = timed(run_all)
+    imported = sum(s.imported for s in summaries)
+    rejected = sum(s.rejected for s in summaries)
+    again, again_seconds = timed(lambda: import_file(app, *_first(files), io.BytesIO()))
+    copy_rate = copy_baseline(app, [op.body for op in operations if op.kind == "submit"])
+    return {
+        "rows": rows,
+        "imported": imported,
+        "rejected": rejected,
+        "expected_bad": bad,
+        "seconds": seconds,
+        "reports_per_s": imported / seconds,
+        "second_run": {
+            "imported": again.imported,
+            "skipped": again.skipped,
+            "rows_per_s": again.rows / again_seconds,
+        },
+        "baseline_copy_rows_per_s": copy_rate,
+    }
+
+
+def _first(files: list[tuple[Member, Path]]) -> tuple[Principal, Path]:
+    member, path = files[0]
+    return member.principal, path
+
+
+def copy_baseline(app: Watchlist, bodies: list[Any]) -> float:
+    """Rows/s of a raw COPY of the same reports into a table shaped like the event table."""
+    states = [msgspec.json.encode(b) for b in bodies]
+    with app.connection() as conn:
+        conn.execute(
+            "CREATE TABLE bench_copy (originator_id uuid NOT NULL, originator_version integer "
+            "NOT NULL, topic text NOT NULL, state bytea, notification_id bigserial, "
+            "PRIMARY KEY (originator_id, originator_version))"
+        )
+        conn.execute("CREATE UNIQUE INDEX ON bench_copy (notification_id)")
+        conn.commit()
+        topic = "watchlist.domain.report:ReportSubmitted"
+
+        def copy() -> None:
+            with (
+                conn.transaction(),
+                conn.cursor() as cur,
+                cur.copy(
+                    "COPY bench_copy (originator_id, originator_version, topic, state) FROM STDIN"
+                ) as out,
+            ):
+                for state in states:
+                    out.write_row((uuid4(), 1, topic, state))
+
+        _, seconds = timed(copy)
+        conn.execute("DROP TABLE bench_copy")
+        conn.commit()
+    return len(states) / seconds
+
+
+def apply_changes(app: Watchlist, members: list[Member], operations: list[Operation]) -> int:
+    """The dataset's amendments and retractions, on the reports the import recorded."""
+    order: dict[int, list[UUID]] = {}
+    with app.connection() as conn:
+        for index, member in enumerate(members):
+            rows = conn.execute(
+                "SELECT report_id FROM watchlist_reports WHERE organisation_id = %s ORDER BY seq",
+                (member.principal.organisation_id,),
+            ).fetchall()
+            order[index] = [r["report_id"] for r in rows]
+    position: dict[int, tuple[int, int]] = {}  # submission index -> (organisation, nth)
+    counts = [0] * len(members)
+    submissions = 0
+    changes = 0
+    versions: dict[UUID, int] = {}
+    retracted: set[UUID] = set()
+    for op in operations:
+        if op.kind == "submit":
+            position[submissions] = (op.organisation, counts[op.organisation])
+            counts[op.organisation] += 1
+            submissions += 1
+            continue
+        assert op.target is not None
+        organisation, nth = position[op.target]
+        report_id = order[organisation][nth]
+        if report_id in retracted:
+            continue
+        principal = members[organisation].principal
+        version = versions.get(report_id, 1)
+        if op.kind == "amend":
+            body = msgspec.convert(op.body, ReportBody)
+            app.amend_report(principal, report_id, version, body, op.reason)
+            versions[report_id] = version + 1
+        else:
+            app.retract_report(principal, report_id, op.reason, version)
+            retracted.add(report_id)
+        changes += 1
+    return changes
+
+
+# 2. Replay, against a raw ordered scan
+
+
+def measure_replay(database: Database) -> dict[str, Any]:
+    with psycopg.connect(database.url) as conn:
+
+        def scan() -> int:
+            count = 0
+            with conn.cursor(name="scan") as cur:
+                cur.itersize = 10_000
+                cur.execute("SELECT * FROM watchlist_events ORDER BY notification_id")
+                for _ in cur:
+                    count += 1
+            return count
+
+        events, scan_seconds = timed(scan)
+    rebuilt, seconds = timed(lambda: rebuild(database, load_taxonomy()))
+    return {
+        "events": rebuilt.events,
+        "seconds": seconds,
+        "events_per_s": rebuilt.events / seconds,
+        "baseline_scan_events_per_s": events / scan_seconds,
+    }
+
+
+# 3. The API: lag, reads, ingest
+
+
+class Services:
+    """`watchlist serve` and `watchlist projector`, as compose.yaml runs them."""
+
+    def __init__(self, database: Database, master_key: bytes, work: Path) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHLIST_")}
+        env |= {
+            "WATCHLIST_DATABASE_URL": database.url,
+            "WATCHLIST_MASTER_KEY": base64.b64encode(master_key).decode(),
+            "WATCHLIST_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "WATCHLIST_DATA_DIR": str(work / "data"),
+            "WATCHLIST_PORT": str(self.port),
+            "WATCHLIST_PUBLIC_CHECKS_PER_MINUTE": "1000000",
+        }
+        self.logs = (work / "serve.log").open("w"), (work / "projector.log").open("w")
+        self.serve = subprocess.Popen(
+            [WATCHLIST, "serve"], env=env, stdout=self.logs[0], stderr=subprocess.STDOUT
+        )
+        self.projector = subprocess.Popen(
+            [WATCHLIST, "projector", "--poll-interval", "0.5"],
+            env=env,
+            stdout=self.logs[1],
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("watchlist serve did not start; see serve.log")
+
+    def stop(self) -> None:
+        for process in (self.serve, self.projector):
+            process.terminate()
+        for process in (self.serve, self.projector):
+            process.wait(30)
+        for file in self.logs:
+            file.close()
+
+
+def submit_request(member: Member, body: dict[str, Any], wait: str) -> Request:
+    return Request(
+        "POST",
+        "/v1/reports",
+        {
+            "Authorization": f"Bearer {member.key}",
+            "Content-Type": "application/json",
+            "Prefer": f"wait={wait}",
+        },
+        json.dumps(body).encode(),
+        tag="submit",
+    )
+
+
+def measure_lag(port: int, members: list[Member], data: Dataset, seconds: int) -> dict[str, Any]:
+    """Submit at a steady 200 reports/s; each answer comes once the profile shows the report."""
+    counter = iter(range(10**9))
+
+    def next_request() -> Request:
+        return submit_request(members[next(counter) % len(members)], data.report(), "5")
+
+    run = asyncio.run(open_loop("127.0.0.1", port, 200, seconds, next_request))
+    projected = sum(1 for b in run.json_bodies() if b.get("projected"))
+    return {
+        "rate": 200,
+        "submitted": len(run.results),
+        "statuses": run.statuses(),
+        "projected": projected,
+        "p50_ms": run.percentile(50),
+        "p99_ms": run.percentile(99),
+    }
+
+
+def measure_reads(
+    port: int, member: Member, database: Database, data: Dataset, seconds: int
+) -> dict[str, Any]:
+    with psycopg.connect(database.url) as conn:
+        generation = conn.execute("SELECT generation FROM watchlist_read_model").fetchone()
+        assert generation is not None
+        schema = sql.Identifier(f"watchlist_rm_{generation[0]}")
+        firms = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}.firms WHERE view = 'partners'").format(schema)
+        ).fetchone()
+        sample = conn.execute(
+            sql.SQL(
+                "SELECT firm_id FROM {}.firms WHERE view = 'partners' ORDER BY md5(firm_id::text) "
+                "LIMIT 5000"
+            ).format(schema)
+        ).fetchall()
+    assert firms is not None
+    ids = [r[0] for r in sample]
+    queries = []
+    for firm in data.firms[:5000]:  # names and phones typed yet another way
+        queries.append(data.name(firm).strip())
+        queries.append(data.phone(firm))
+    headers = {"Authorization": f"Bearer {member.key}"}
+    counter = iter(range(10**9))
+
+    def next_request() -> Request:
+        n = next(counter)
+        if n % 2:
+            query = queries[(n // 2) % len(queries)]
+            path = "/v1/firms?" + _urlencode(query)
+            return Request("GET", path, headers, tag="search")
+        return Request("GET", f"/v1/firms/{ids[(n // 2) % len(ids)]}", headers, tag="profile")
+
+    run = asyncio.run(closed_loop("127.0.0.1", port, 16, seconds, next_request))
+    return {
+        "firms": int(firms[0]),
+        "clients": 16,
+        "statuses": run.statuses(),
+        "requests_per_s": run.rate(),
+        "profile_p50_ms": run.percentile(50, "profile"),
+        "profile_p99_ms": run.percentile(99, "profile"),
+        "search_p50_ms": run.percentile(50, "search"),
+        "search_p99_ms": run.percentile(99, "search"),
+    }
+
+
+def _urlencode(query: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"q": query})
+
+
+def measure_ingest(
+    app: Watchlist, port: int, members: list[Member], data: Dataset, seconds: int
+) -> dict[str, Any]:
+    # The baseline: the library appending one report per transaction, one writer.
+    member = members[0]
+    bodies = [msgspec.convert(data.report(), ReportBody) for _ in range(2000)]
+
+    def single_writer() -> None:
+        for body in bodies:
+            app.save(
+                Report.submit(
+                    id=uuid4(),
+                    organisation_id=member.principal.organisation_id,
+                    key_id=member.principal.key_id,
+                    content=body.content(),
+                    confidential=None,
+                )
+            )
+
+    _, baseline_seconds = timed(single_writer)
+    counter = iter(range(10**9))
+
+    def next_request() -> Request:
+        return submit_request(members[next(counter) % len(members)], data.report(), "0")
+
+    with app.connection() as conn:
+        row = conn.execute("SELECT max(notification_id) AS head FROM watchlist_events").fetchone()
+    before = row["head"] if row else 0
+    run = asyncio.run(closed_loop("127.0.0.1", port, 32, seconds, next_request))
+    ids = [UUID(b["id"]) for b in run.json_bodies() if "id" in b]
+    with app.connection() as conn:
+        transactions = conn.execute(
+            "SELECT count(DISTINCT xmin::text) AS n FROM watchlist_events "
+            "WHERE notification_id > %s AND originator_id = ANY(%s)",
+            (before, ids),
+        ).fetchone()
+    assert transactions is not None
+    return {
+        "clients": 32,
+        "statuses": run.statuses(),
+        "reports_per_s": run.rate(),
+        "p50_ms": run.percentile(50),
+        "p99_ms": run.percentile(99),
+        "reports_per_transaction": len(ids) / max(int(transactions["n"]), 1),
+        "baseline_single_writer_per_s": len(bodies) / baseline_seconds,
+    }
+
+
+# The table
+
+
+def table(results: dict[str, Any]) -> str:
+    i, r, lag, reads, ingest = (
+        results["import"],
+        results["replay"],
+        results["lag"],
+        results["reads"],
+        results["api_ingest"],
+    )
+    rows = [
+        ("import", i["reports_per_s"], "reports/s", "COPY", i["baseline_copy_rows_per_s"]),
+        (
+            "api_ingest",
+            ingest["reports_per_s"],
+            "reports/s",
+            "library, 1 writer",
+            ingest["baseline_single_writer_per_s"],
+        ),
+        ("api_ingest_p99", ingest["p99_ms"], "ms", "", None),
+        ("replay", r["events_per_s"], "events/s", "ordered scan", r["baseline_scan_events_per_s"]),
+        ("lag_p99", lag["p99_ms"], "ms", "", None),
+        ("profile_p99", reads["profile_p99_ms"], "ms", "", None),
+        ("search_p99", reads["search_p99_ms"], "ms", "", None),
+        ("reads", reads["requests_per_s"], "requests/s", "", None),
+    ]
+    lines = [
+        "| measure | value | baseline | baseline value | ratio | target | met |",
+        "|---|---:|---|---:|---:|---:|:-:|",
+    ]
+    for name, value, unit, baseline, base in rows:
+        _, target, sense = TARGETS[name]
+        met = value >= target if sense == ">=" else value < target
+        ratio = f"{value / base:.2f}" if base else ""
+        lines.append(
+            f"| {name} | {value:,.1f} {unit} | {baseline} | "
+            f"{f'{base:,.0f} {unit}' if base else ''} | {ratio} | {sense} {target:,} | "
+            f"{'yes' if met else 'no'} |"
+        )
+    extra = (
+        f"\nimport: {i['imported']:,} of {i['rows']:,} rows recorded, {i['rejected']:,} rejected "
+        f"({i['expected_bad']:,} bad rows written); second run of one file: "
+        f"{i['second_run']['imported']} imported, {i['second_run']['skipped']:,} skipped."
+        f"\napi ingest: {ingest['clients']} clients, p50 {ingest['p50_ms']:.1f} ms, "
+        f"{ingest['reports_per_transaction']:.1f} reports per transaction."
+        f"\nreplay: {r['events']:,} events in {r['seconds']:.1f} s."
+        f"\nlag at {lag['rate']} reports/s: p50 {lag['p50_ms']:.1f} ms, "
+        f"{lag['projected']:,} of {lag['submitted']:,} projected within the answer."
+        f"\nreads over {reads['firms']:,} firms, {reads['clients']} clients: profile p50 "
+        f"{reads['profile_p50_ms']:.1f} ms, search p50 {reads['search_p50_ms']:.1f} ms."
+    )
+    return "\n".join(lines) + "\n" + extra
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--full", action="store_true", help="the README's sizes (long)")
+    parser.add_argument("--database-url", help="a server to create the bench database on")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    size = SIZES["full" if args.full else "small"]
+    data = Dataset(args.seed, organisations=ORGANISATIONS, firms=size["firms"])
+    operations = list(data.operations(size["reports"]))
+    results: dict[str, Any] = {"size": "full" if args.full else "small", "machine": machine()}
+    master_key = secrets.token_bytes(32)
+    with fresh_database(args.database_url) as database, tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        results["database"] = "external" if args.database_url else "embedded"
+        with psycopg.connect(database.url) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+            results["machine"]["postgresql"] = row[0] if row else ""
+        app = Watchlist(
+            database.eventsourcing_env(), taxonomy=load_taxonomy(), master_key=master_key
+        )
+        members = []
+        for n in range(ORGANISATIONS):
+            organisation = app.register_organisation(f"Hotline {n + 1}", "KZ")
+            issued = app.issue_key(organisation, "reporter")
+            principal = app.authenticate(issued.key)
+            assert principal is not None
+            members.append(Member(principal, issued.key))
+        log(f"dataset: {len(operations):,} operations over {size['firms']:,} firms")
+        results["import"] = measure_import(app, members, operations, work)
+        log(f"import: {results['import']['reports_per_s']:,.0f} reports/s")
+        changes = apply_changes(app, members, operations)
+        log(f"applied {changes:,} amendments and retractions")
+        results["replay"] = measure_replay(database)
+        log(f"replay: {results['replay']['events_per_s']:,.0f} events/s")
+        services = Services(database, master_key, work)
+        try:
+            results["lag"] = measure_lag(services.port, members, data, size["lag"])
+            log(f"lag: p99 {results['lag']['p99_ms']:.1f} ms")
+            results["reads"] = measure_reads(
+                services.port, members[0], database, data, size["reads"]
+            )
+            log(f"reads: {results['reads']['requests_per_s']:,.0f} requests/s")
+            results["api_ingest"] = measure_ingest(
+                app, services.port, members, data, size["ingest"]
+            )
+            log(f"api ingest: {results['api_ingest']['reports_per_s']:,.0f} reports/s")
+        finally:
+            services.stop()
+            app.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(table(results))
+    print(f"\nresults: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
