@@ -147,7 +147,7 @@ def test_the_form_is_in_russian_with_the_taxonomy_labels(console, member):
     page = console.get("/console/reports/new?lang=ru")
 
     assert "Новое сообщение" in page.text
-    assert "Нет лицензии" in page.text or "лиценз" in page.text
+    assert "У агентства нет лицензии на трудоустройство за рубежом" in page.text
     assert "Конфиденциально: остаётся в вашей организации" in page.text
     assert console.get("/console/reports/new").text.count("Новое сообщение") > 0  # remembered
 
@@ -213,7 +213,7 @@ def test_firm_page_explains_the_risk_and_investigators_may_decide(console, membe
 
     assert page.status_code == 200
     assert "Why this level" in page.text
-    assert "No licence" in page.text  # the indicator, by its label
+    assert "Agency has no licence for recruitment abroad" in page.text  # by its label
     assert "<svg" in page.text
     assert "Link: these are one firm" in page.text
     refused = post_form(console, f"{firm}/licence-checks", {"registry": ""}, firm)
