@@ -290,3 +290,18 @@ def test_csrf_does_not_touch_the_json_api(client, member, report_body):
 
     assert answer.status_code == 201
     assert "set-cookie" not in answer.headers
+
+
+def test_the_public_page_is_in_the_access_log_as_a_public_check(console, watchlist):
+    console.get("/check", params={"q": "Olympus Travel"})
+
+    rows = watchlist.access_log(limit=20).items
+    assert any(r.role == "public" and r.path == "/check" and r.client for r in rows)
+
+
+def test_the_stylesheet_and_script_are_served_locally(console):
+    assert console.get("/static/console.css").status_code == 200
+    assert console.get("/static/console.js").status_code == 200
+    page = console.get("/check").text
+    assert "http://" not in page.split("<body>")[0]
+    assert "https://" not in page.split("<body>")[0]

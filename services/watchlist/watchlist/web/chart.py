@@ -28,6 +28,7 @@ class Chart:
     width: int
     height: int
     months: list[tuple[int, str]]
+    totals: list[tuple[int, int, int]]  # x, y of the stack's top, reports that month
     blocks: list[Block]
     legend: list[tuple[str, str]]
     total: int
@@ -46,7 +47,7 @@ def reports_by_month(items: list[TimelineItem]) -> Chart:
         (sum(n for (m, _), n in counts.items() if m == month) for month in months), default=1
     )
     unit = HEIGHT / tallest
-    blocks, labels = [], []
+    blocks, labels, totals = [], [], []
     for i, month in enumerate(months):
         x, top = GAP + i * (BAR + GAP), HEIGHT
         labels.append((x, month))
@@ -56,10 +57,12 @@ def reports_by_month(items: list[TimelineItem]) -> Chart:
                 height = round(n * unit)
                 top -= height
                 blocks.append(Block(x, top, height, colour[org], f"{month}: {org}, {n}"))
+        totals.append((x, top, sum(counts.get((month, org), 0) for org in organisations)))
     return Chart(
         width=GAP + max(len(months), 1) * (BAR + GAP),
         height=HEIGHT,
         months=labels,
+        totals=totals,
         blocks=blocks,
         legend=[(org, colour[org]) for org in organisations],
         total=sum(counts.values()),
