@@ -305,3 +305,40 @@ def test_the_stylesheet_and_script_are_served_locally(console):
     page = console.get("/check").text
     assert "http://" not in page.split("<body>")[0]
     assert "https://" not in page.split("<body>")[0]
+
+
+def test_a_firm_that_does_not_exist_is_a_page_not_json(console, member):
+    signed_in(console, member)
+
+    answer = console.get("/console/firms/00000000-0000-4000-8000-000000000000")
+
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "Nothing here." in answer.text
+
+
+def test_every_bad_field_of_a_form_is_named_at_once(console, member):
+    signed_in(console, member)
+    form = {
+        "subject.names": "Golden Bridge",
+        "subject.identifiers.0.kind": "fax",
+        "subject.identifiers.0.value": "1",
+        "indicator.no_licence": "certain",
+        "source.credibility": "abc",
+        "incident.date": "2026-13-45",
+    }
+
+    answer = post_form(console, "/console/reports/", form, "/console/reports/new")
+
+    assert answer.status_code == 422
+    named = set(re.findall(r'<p class="error" id="f-([^"]+)-error">', answer.text))
+    assert named == {
+        "subject-country",
+        "subject-identifiers-0-kind",
+        "incident-date",
+        "indicator-no_licence",
+        "source-reliability",
+        "source-credibility",
+        "sharing",
+    }
+    assert "A date: year-month-day" in answer.text

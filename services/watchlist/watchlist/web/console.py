@@ -83,6 +83,7 @@ def console(watchlist: Watchlist, settings: Settings) -> Console:
         exception_handlers={
             NotAuthorizedException: _signed_out,
             HTTPException: _error_page,
+            ProblemDetailsException: _error_page,  # the plugin's own handler would answer JSON
             DomainError: _error_page,
         },
     )

@@ -284,6 +284,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "error.names": {"en": "Give at least one name", "ru": "Укажите хотя бы одно название"},
     "error.choose": {"en": "Choose one of the options", "ru": "Выберите один из вариантов"},
+    "error.date": {"en": "A date: year-month-day", "ru": "Дата: год-месяц-день"},
     "error.required": {"en": "This is required", "ru": "Обязательное поле"},
     "error.format": {
         "en": "Not understood: an id (UUID) or an ISO time, e.g. 2026-10-02T09:00:00+00:00",

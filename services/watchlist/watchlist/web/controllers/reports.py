@@ -33,6 +33,8 @@ def friendly(t: Callable[..., str]) -> Callable[[str, str], str]:
             return t("error.country")
         if name == "subject.names" and ("non-empty" in message or "too short" in message):
             return t("error.names")
+        if name.endswith(".date") and "not valid" in message:
+            return t("error.date")
         if "is not one of" in message or "is not of type" in message:
             return t("error.choose")
         if name == "reason" and ("non-empty" in message or "too short" in message):
