@@ -342,3 +342,17 @@ def test_every_bad_field_of_a_form_is_named_at_once(console, member):
         "sharing",
     }
     assert "A date: year-month-day" in answer.text
+
+
+def test_retraction_without_a_reason_is_refused_beside_the_reason(console, member, count_events):
+    signed_in(console, member)
+    location = post_form(
+        console, "/console/reports/", report_form(example_report()), "/console/reports/new"
+    ).headers["location"]
+    before = count_events()
+
+    answer = post_form(console, f"{location}/retraction", {"reason": "  "}, location)
+
+    assert answer.status_code == 422
+    assert '<p class="error" id="retract-reason-error">This is required</p>' in answer.text
+    assert count_events() == before

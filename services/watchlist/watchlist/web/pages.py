@@ -9,6 +9,8 @@ from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
+from watchlist.api.reading import DEFAULT_WAIT, wait_until_projected
+from watchlist.application import Watchlist
 from watchlist.views import Principal
 from watchlist.web import i18n
 
@@ -47,3 +49,10 @@ def page(
 def see_other(path: str) -> Redirect:
     """After a form is posted: 303, so reloading the next page posts nothing again."""
     return Redirect(path, status_code=303)
+
+
+def see_when_projected(watchlist: Watchlist, position: int, path: str) -> Redirect:
+    """Read-your-writes: the next page shows the change once the projector has it (or
+    after the API's usual wait, when the page says it is still being placed)."""
+    wait_until_projected(watchlist, position, DEFAULT_WAIT)
+    return see_other(path)

@@ -113,14 +113,19 @@ def field_name(path: str, codes: list[str]) -> tuple[str, str]:
     return re.sub(r"\[\d+\]", "", path.removeprefix("$").lstrip(".")) or "form", ""
 
 
-def decode(form: Mapping[str, str], taxonomy: Taxonomy, cls: type) -> Any:
-    """The body as ``cls``, or ``InvalidInput`` naming every bad field by its API path."""
-    body, _ = document(form, taxonomy)
+def decode_document(body: dict[str, Any], cls: type) -> Any:
+    """``body`` as ``cls``, checked as the API checks it; or ``InvalidInput`` naming every
+    bad field by its API path."""
     try:
         return decode_strict(msgspec.json.encode(body), cls)
     except ProblemDetailsException as exc:
         found = (exc.extra or {}).get("errors", []) if isinstance(exc.extra, dict) else []
         raise InvalidInput([FieldError(e["path"], e["message"]) for e in found]) from None
+
+
+def decode(form: Mapping[str, str], taxonomy: Taxonomy, cls: type) -> Any:
+    """The report form's body as ``cls`` (a report or an amendment)."""
+    return decode_document(document(form, taxonomy)[0], cls)
 
 
 def with_errors(

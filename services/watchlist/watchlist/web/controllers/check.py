@@ -70,8 +70,7 @@ class QuickCheck(Controller):
         watchlist: NamedDependency[Watchlist],
         q: Query = "",
     ) -> Response[Any]:
-        rows = firm_rows(watchlist, request.user, q)
-        return page(request, "check.html", q=q, rows=rows)
+        return page(request, "check.html", q=q, rows=firm_rows(watchlist, request.user, q))
 
     @get("/results", sync_to_thread=True)
     def results(
@@ -81,5 +80,4 @@ class QuickCheck(Controller):
         q: Query = "",
     ) -> Response[Any]:
         """The result list alone, for the page to swap in as the operator types."""
-        rows = firm_rows(watchlist, request.user, q)
-        return page(request, "_results.html", q=q, rows=rows)
+        return page(request, "_results.html", q=q, rows=firm_rows(watchlist, request.user, q))

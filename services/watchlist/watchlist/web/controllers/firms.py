@@ -6,14 +6,11 @@ from __future__ import annotations
 from typing import Any, cast
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.plugins.problem_details import ProblemDetailsException
 
 from projector import queries
-from watchlist.api.body import decode_strict
 from watchlist.api.controllers.firm_records import (
     DECIDERS,
     Decision,
@@ -22,13 +19,15 @@ from watchlist.api.controllers.firm_records import (
 )
 from watchlist.api.controllers.firms import _not_built
 from watchlist.api.problems import problem
-from watchlist.api.reading import DEFAULT_WAIT, wait_until_projected
+from watchlist.api.reading import DEFAULT_WAIT
 from watchlist.application import Watchlist
 from watchlist.domain.contract import LicenceCheck
+from watchlist.domain.errors import InvalidInput
 from watchlist.views import Principal
 from watchlist.web.chart import reports_by_month
 from watchlist.web.controllers.entry import Form
-from watchlist.web.pages import page, see_other
+from watchlist.web.pages import page, see_other, see_when_projected
+from watchlist.web.report_form import decode_document
 from watchlist.web.session import PREFIX, signed_in
 
 ConsoleRequest = Request[Principal, Any, Any]
@@ -70,11 +69,11 @@ def _firm_page(
     )
 
 
-def _field_errors(exc: ProblemDetailsException, prefix: str) -> dict[str, list[str]]:
+def _field_errors(exc: InvalidInput, prefix: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for error in (exc.extra or {}).get("errors", []) if isinstance(exc.extra, dict) else []:
-        name = error["path"].removeprefix("$").lstrip(".").split("[")[0] or "form"
-        found.setdefault(f"{prefix}.{name}", []).append(error["message"])
+    for error in exc.errors:
+        name = error.path.removeprefix("$").lstrip(".").split("[")[0] or "form"
+        found.setdefault(f"{prefix}.{name}", []).append(error.message)
     return found
 
 
@@ -102,14 +101,13 @@ class FirmPages(Controller):
         typed = {name: data[name].strip() for name in LICENCE_FIELDS if data.get(name, "").strip()}
         typed.setdefault("registry", "")
         try:
-            check = decode_strict(msgspec.json.encode(typed), LicenceCheck)
-        except ProblemDetailsException as exc:
+            check = decode_document(typed, LicenceCheck)
+        except InvalidInput as exc:
             errors = _field_errors(exc, "licence")
             return _firm_page(request, watchlist, firm_id, 422, errors=errors, values=data)
         firm = _current_firm(watchlist, request.user, firm_id)
         recorded = watchlist.record_licence_check(request.user, firm, check)
-        wait_until_projected(watchlist, recorded.position, DEFAULT_WAIT)
-        return see_other(f"{PREFIX}/firms/{firm}")
+        return see_when_projected(watchlist, recorded.position, f"{PREFIX}/firms/{firm}")
 
     @post("/{firm_id:uuid}/decisions", guards=[DECIDERS], sync_to_thread=True)
     def decide(
@@ -125,8 +123,8 @@ class FirmPages(Controller):
             "reason": data.get("reason", "").strip(),
         }
         try:
-            decision = decode_strict(msgspec.json.encode(typed), Decision)
-        except ProblemDetailsException as exc:
+            decision = decode_document(typed, Decision)
+        except InvalidInput as exc:
             errors = _field_errors(exc, "decision")
             if "decision.firm_ids" in errors:
                 errors["decision.other"] = errors.pop("decision.firm_ids")

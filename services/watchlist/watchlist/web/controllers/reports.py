@@ -11,14 +11,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from watchlist.api.auth import allow
-from watchlist.api.reading import DEFAULT_WAIT, firm_of_report, wait_until_projected
+from watchlist.api.reading import firm_of_report
 from watchlist.application import Watchlist
 from watchlist.domain.contract import Amendment, ReportBody
 from watchlist.domain.errors import FieldError, InvalidInput
 from watchlist.views import Principal
 from watchlist.web import i18n, report_form
 from watchlist.web.controllers.entry import Form
-from watchlist.web.pages import page, see_other
+from watchlist.web.pages import page, see_when_projected
 from watchlist.web.session import PREFIX, signed_in
 
 WRITERS = allow("reporter", "admin")
@@ -80,6 +80,30 @@ def _refused(
     return _form_page(request, watchlist, form, status_code=422, **context)
 
 
+def _report_page(
+    request: ConsoleRequest,
+    watchlist: Watchlist,
+    report_id: UUID,
+    status_code: int = 200,
+    retract_error: str = "",
+) -> Response[Any]:
+    """A report as its reader may see it, with its firm and level; for its own organisation's
+    writers, the amend and retract actions."""
+    record = watchlist.get_report(request.user, report_id)
+    own = record.organisation_id == request.user.organisation_id
+    writer = own and request.user.role in ("reporter", "admin") and record.status == "active"
+    return page(
+        request,
+        "report.html",
+        status_code,
+        record=record,
+        firm=firm_of_report(watchlist, request.user, report_id),
+        writer=writer,
+        taxonomy=watchlist.taxonomy,
+        retract_error=retract_error,
+    )
+
+
 class ReportPages(Controller):
     path = "/reports"
     guards = [signed_in]  # noqa: RUF012 - Litestar's class attribute
@@ -108,8 +132,7 @@ class ReportPages(Controller):
             recorded = watchlist.submit_report(request.user, body, key)
         except InvalidInput as exc:
             return _refused(request, watchlist, data, exc.errors, idempotency_key=key or "")
-        wait_until_projected(watchlist, recorded.position, DEFAULT_WAIT)
-        return see_other(f"{PREFIX}/reports/{recorded.id}")
+        return see_when_projected(watchlist, recorded.position, f"{PREFIX}/reports/{recorded.id}")
 
     @get("/{report_id:uuid}", sync_to_thread=True)
     def read(
@@ -118,18 +141,7 @@ class ReportPages(Controller):
         watchlist: NamedDependency[Watchlist],
         report_id: FromPath[UUID],
     ) -> Response[Any]:
-        record = watchlist.get_report(request.user, report_id)
-        firm = firm_of_report(watchlist, request.user, report_id)
-        own = record.organisation_id == request.user.organisation_id
-        writer = own and request.user.role in ("reporter", "admin")
-        return page(
-            request,
-            "report.html",
-            record=record,
-            firm=firm,
-            writer=writer and record.status == "active",
-            taxonomy=watchlist.taxonomy,
-        )
+        return _report_page(request, watchlist, report_id)
 
     @get("/{report_id:uuid}/amend", guards=[WRITERS], sync_to_thread=True)
     def amend_form(
@@ -163,8 +175,7 @@ class ReportPages(Controller):
             )
         except InvalidInput as exc:
             return _refused(request, watchlist, data, exc.errors, amending=record)
-        wait_until_projected(watchlist, recorded.position, DEFAULT_WAIT)
-        return see_other(f"{PREFIX}/reports/{report_id}")
+        return see_when_projected(watchlist, recorded.position, f"{PREFIX}/reports/{report_id}")
 
     @post("/{report_id:uuid}/retraction", guards=[WRITERS], sync_to_thread=True)
     def retract(
@@ -175,22 +186,11 @@ class ReportPages(Controller):
         data: Form,
     ) -> Response[Any]:
         reason = data.get("reason", "").strip()
-        record = watchlist.get_report(request.user, report_id)
         if not reason or len(reason) > 2_000:
             t = i18n.translate(i18n.choose(request, i18n.CONSOLE_LANGUAGES))
-            return page(
-                request,
-                "report.html",
-                422,
-                record=record,
-                firm=firm_of_report(watchlist, request.user, report_id),
-                writer=True,
-                taxonomy=watchlist.taxonomy,
-                retract_error=t("error.required"),
-            )
+            return _report_page(request, watchlist, report_id, 422, t("error.required"))
         version = data.get("version", "")
         recorded = watchlist.retract_report(
             request.user, report_id, reason, int(version) if version.isdigit() else None
         )
-        wait_until_projected(watchlist, recorded.position, DEFAULT_WAIT)
-        return see_other(f"{PREFIX}/reports/{report_id}")
+        return see_when_projected(watchlist, recorded.position, f"{PREFIX}/reports/{report_id}")
