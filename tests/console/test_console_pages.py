@@ -356,3 +356,40 @@ def test_retraction_without_a_reason_is_refused_beside_the_reason(console, membe
     assert answer.status_code == 422
     assert '<p class="error" id="retract-reason-error">This is required</p>' in answer.text
     assert count_events() == before
+
+
+def test_a_disputed_report_is_resolved_from_its_page(console, client, member):
+    signed_in(console, member)
+    location = post_form(
+        console, "/console/reports/", report_form(example_report()), "/console/reports/new"
+    ).headers["location"]
+    report_id = location.rsplit("/", 1)[1]
+    firm = re.search(r'href="/console/firms/([0-9a-f-]{36})"', console.get(location).text)[1]
+    filed = client.post(
+        f"/v1/firms/{firm}/replies",
+        json={
+            "statement": "We are licensed; the caller was never our client.",
+            "received_on": "2026-10-10",
+            "disputed_reports": [report_id],
+        },
+        headers=member.headers("investigator"),
+    )
+    assert filed.status_code == 201
+    firm_page = console.get(f"/console/firms/{firm}").text
+    assert "We are licensed; the caller was never our client." in firm_page
+    assert "Reports disputed, pending" in firm_page
+
+    refused = post_form(console, f"{location}/dispute-resolution", {"reason": "x"}, location)
+    assert refused.status_code == 422
+    assert 'id="resolve-outcome-error"' in refused.text
+
+    upheld = post_form(
+        console,
+        f"{location}/dispute-resolution",
+        {"outcome": "upheld", "reason": "two callers confirm the fee demand"},
+        location,
+    )
+    assert upheld.status_code == 303
+    page = console.get(location).text
+    assert "The firm disputes this report" not in page
+    assert "upheld" in page

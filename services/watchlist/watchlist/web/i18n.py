@@ -181,6 +181,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Конфиденциальная часть скрыта для вашей роли или организации",
     },
     "report.erased": {"en": "Confidential part: erased", "ru": "Конфиденциальная часть удалена"},
+    "resolve.title": {"en": "The firm disputes this report", "ru": "Фирма оспаривает сообщение"},
+    "resolve.hint": {
+        "en": "Uphold the report, or retract it. A correction, which carries an amended "
+        "version, is made through the API for now.",
+        "ru": "Подтвердите сообщение или отзовите его. Исправление, содержащее изменённую "
+        "версию, пока делается через API.",
+    },
+    "resolve.outcome": {"en": "Outcome", "ru": "Решение"},
+    "resolve.upheld": {"en": "upheld: the report stands", "ru": "подтверждено: сообщение в силе"},
+    "resolve.retracted": {
+        "en": "retracted: the report counts no more",
+        "ru": "отозвано: сообщение больше не учитывается",
+    },
+    "resolve.submit": {"en": "Resolve the dispute", "ru": "Разрешить спор"},
     "reports.title": {"en": "Our organisation's reports", "ru": "Сообщения нашей организации"},
     "reports.none": {"en": "No reports yet.", "ru": "Сообщений пока нет."},
     "more": {"en": "More", "ru": "Ещё"},

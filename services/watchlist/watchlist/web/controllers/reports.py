@@ -13,7 +13,7 @@ from litestar.params import FromPath, QueryParameter
 from watchlist.api.auth import allow
 from watchlist.api.reading import firm_of_report
 from watchlist.application import Watchlist
-from watchlist.domain.contract import Amendment, ReportBody
+from watchlist.domain.contract import Amendment, ReportBody, Resolution
 from watchlist.domain.errors import FieldError, InvalidInput
 from watchlist.views import Principal
 from watchlist.web import i18n, report_form
@@ -86,6 +86,7 @@ def _report_page(
     report_id: UUID,
     status_code: int = 200,
     retract_error: str = "",
+    resolve_errors: dict[str, str] | None = None,
 ) -> Response[Any]:
     """A report as its reader may see it, with its firm and level; for its own organisation's
     writers, the amend and retract actions."""
@@ -101,6 +102,8 @@ def _report_page(
         writer=writer,
         taxonomy=watchlist.taxonomy,
         retract_error=retract_error,
+        resolve_errors=resolve_errors or {},
+        resolver=writer and record.dispute == "pending",
     )
 
 
@@ -175,6 +178,29 @@ class ReportPages(Controller):
             )
         except InvalidInput as exc:
             return _refused(request, watchlist, data, exc.errors, amending=record)
+        return see_when_projected(watchlist, recorded.position, f"{PREFIX}/reports/{report_id}")
+
+    @post("/{report_id:uuid}/dispute-resolution", guards=[WRITERS], sync_to_thread=True)
+    def resolve_dispute(
+        self,
+        request: ConsoleRequest,
+        watchlist: NamedDependency[Watchlist],
+        report_id: FromPath[UUID],
+        data: Form,
+    ) -> Response[Any]:
+        """Upheld or retracted; a correction is an amendment, made on the amend form first."""
+        typed = {"outcome": data.get("outcome", ""), "reason": data.get("reason", "").strip()}
+        try:
+            resolution = report_form.decode_document(typed, Resolution)
+            recorded = watchlist.resolve_dispute(request.user, report_id, resolution)
+        except InvalidInput as exc:
+            t = i18n.translate(i18n.choose(request, i18n.CONSOLE_LANGUAGES))
+            say = friendly(t)
+            errors = {
+                e.path.removeprefix("$."): say(e.path.removeprefix("$."), e.message)
+                for e in exc.errors
+            }
+            return _report_page(request, watchlist, report_id, 422, resolve_errors=errors)
         return see_when_projected(watchlist, recorded.position, f"{PREFIX}/reports/{report_id}")
 
     @post("/{report_id:uuid}/retraction", guards=[WRITERS], sync_to_thread=True)
