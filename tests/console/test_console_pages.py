@@ -393,3 +393,45 @@ def test_a_disputed_report_is_resolved_from_its_page(console, client, member):
     page = console.get(location).text
     assert "The firm disputes this report" not in page
     assert "upheld" in page
+
+
+def test_an_investigator_records_the_firms_reply_from_the_firm_page(console, new_member, client):
+    member = new_member("Turkistan migrant support")
+    signed_in(console, member, "admin")
+    body = example_report()
+    first = post_form(console, "/console/reports/", report_form(body), "/console/reports/new")
+    second = post_form(console, "/console/reports/", report_form(body), "/console/reports/new")
+    ids = [a.headers["location"].rsplit("/", 1)[1] for a in (first, second)]
+    location = first.headers["location"]
+    firm = re.search(r'href="(/console/firms/[0-9a-f-]{36})"', console.get(location).text)[1]
+
+    refused = console.post(
+        f"{firm}/replies",
+        data={
+            "statement": "Never our client.",
+            "received_on": "2099-01-01",
+            "disputed_reports": ids,
+            "_csrf_token": re.search(r'name="_csrf_token" value="([^"]+)"', console.get(firm).text)[
+                1
+            ],
+        },
+        follow_redirects=False,
+    )
+    assert refused.status_code == 422
+    assert '<p class="error" id="e-reply-received_on">is in the future</p>' in refused.text
+
+    filed = post_form(
+        console,
+        f"{firm}/replies",
+        {"statement": "Never our client.", "received_on": "2026-10-10", "disputed_reports": ids},
+        firm,
+    )
+    assert filed.status_code == 303
+    page = console.get(firm).text
+    assert "Never our client." in page
+    assert page.count('href="/console/reports/') >= 2
+    for report_id in ids:
+        assert (
+            client.get(f"/v1/reports/{report_id}", headers=member.headers()).json()["dispute"]
+            == "pending"
+        )

@@ -245,7 +245,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "firm.received_on": {"en": "Received on", "ru": "Дата получения"},
     "firm.statement": {"en": "Statement", "ru": "Заявление"},
     "firm.contact": {"en": "Contact", "ru": "Контакт"},
-    "firm.recorded": {"en": "Recorded.", "ru": "Записано."},
+    "firm.record_reply": {"en": "Record the firm's reply", "ru": "Записать ответ фирмы"},
+    "firm.disputes": {
+        "en": "Reports the reply disputes",
+        "ru": "Сообщения, которые оспаривает ответ",
+    },
     # audit
     "audit.access": {"en": "Access log", "ru": "Журнал доступа"},
     "audit.checkpoints": {"en": "Checkpoints", "ru": "Контрольные точки"},

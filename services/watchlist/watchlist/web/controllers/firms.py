@@ -3,12 +3,13 @@ and for investigators the decisions the API offers them."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
 
 from projector import queries
 from watchlist.api.controllers.firm_records import (
@@ -16,12 +17,13 @@ from watchlist.api.controllers.firm_records import (
     Decision,
     FirmRecordController,
     _current_firm,
+    reply_problems,
 )
 from watchlist.api.controllers.firms import _not_built
 from watchlist.api.problems import problem
 from watchlist.api.reading import DEFAULT_WAIT
 from watchlist.application import Watchlist
-from watchlist.domain.contract import LicenceCheck
+from watchlist.domain.contract import LicenceCheck, Reply
 from watchlist.domain.errors import InvalidInput
 from watchlist.views import Principal
 from watchlist.web.chart import reports_by_month
@@ -107,6 +109,34 @@ class FirmPages(Controller):
             return _firm_page(request, watchlist, firm_id, 422, errors=errors, values=data)
         firm = _current_firm(watchlist, request.user, firm_id)
         recorded = watchlist.record_licence_check(request.user, firm, check)
+        return see_when_projected(watchlist, recorded.position, f"{PREFIX}/firms/{firm}")
+
+    @post("/{firm_id:uuid}/replies", guards=[DECIDERS], sync_to_thread=True)
+    def reply(
+        self,
+        request: ConsoleRequest,
+        watchlist: NamedDependency[Watchlist],
+        firm_id: FromPath[UUID],
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[Any]:
+        """Put the firm's reply on the record, marking the reports it disputes."""
+        disputed = data.get("disputed_reports", [])
+        typed = {
+            name: data[name].strip()
+            for name in ("statement", "received_on", "contact")
+            if isinstance(data.get(name), str) and data[name].strip()
+        }
+        typed["statement"] = typed.get("statement", "")
+        typed["disputed_reports"] = [disputed] if isinstance(disputed, str) else disputed
+        firm = _current_firm(watchlist, request.user, firm_id)
+        try:
+            reply = decode_document(typed, Reply)
+            if found := reply_problems(watchlist, request.user, firm, reply):
+                raise InvalidInput(found)
+        except InvalidInput as exc:
+            errors = _field_errors(exc, "reply")
+            return _firm_page(request, watchlist, firm_id, 422, errors=errors, values=data)
+        recorded = watchlist.file_reply(request.user, firm, reply)
         return see_when_projected(watchlist, recorded.position, f"{PREFIX}/firms/{firm}")
 
     @post("/{firm_id:uuid}/decisions", guards=[DECIDERS], sync_to_thread=True)
