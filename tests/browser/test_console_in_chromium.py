@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from servers import Up, command_env
 from watchlist.api.examples import EXAMPLE_REPORT
+from watchlist.database import create_database, with_dbname
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -52,16 +56,27 @@ expect = sync_api.expect
 def server(
     database: Any, master_key: bytes, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Up]:
-    """`watchlist up` on a free port, on a data directory of its own: it prints a demo key.
-    One organisation's report is enough for the public page here."""
+    """`watchlist up` on a free port and a database of its own, as a new user starts it: it
+    prints a demo key, and the README's firm is the README's alone. One organisation's
+    report is enough for the public page here."""
     env = command_env(database, master_key, tmp_path_factory.mktemp("browser") / "data")
     env["WATCHLIST_PUBLIC_MIN_ORGANISATIONS"] = "1"
+    server_url = os.environ.get("WATCHLIST_TEST_DATABASE_URL")
+    own = f"watchlist_browser_{os.getpid()}_{secrets.token_hex(3)}"
+    if not database.embedded and server_url:
+        create_database(server_url, own)
+        env["WATCHLIST_DATABASE_URL"] = with_dbname(server_url, own)
     up = Up(env)
     try:
         yield up
     finally:
         up.process.terminate()
         up.process.communicate(timeout=60)
+        if not database.embedded and server_url:
+            with psycopg.connect(server_url, autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(own))
+                )
 
 
 @pytest.fixture(scope="module")

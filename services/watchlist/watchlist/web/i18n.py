@@ -202,6 +202,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "firm.profile": {"en": "Profile", "ru": "Профиль"},
     "firm.names": {"en": "Names", "ru": "Названия"},
     "firm.identifiers": {"en": "Identifiers", "ru": "Идентификаторы"},
+    "firm.addresses": {"en": "Addresses", "ru": "Адреса"},
+    "firm.websites": {"en": "Websites", "ru": "Сайты"},
     "firm.destinations": {"en": "Destinations", "ru": "Страны назначения"},
     "firm.jobs": {"en": "Jobs offered", "ru": "Предлагаемая работа"},
     "firm.reports": {"en": "Reports", "ru": "Сообщения"},

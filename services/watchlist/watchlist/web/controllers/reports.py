@@ -104,6 +104,7 @@ def _report_page(
         retract_error=retract_error,
         resolve_errors=resolve_errors or {},
         resolver=writer and record.dispute == "pending",
+        recorded=request.query_params.get("recorded") == "1",
     )
 
 
@@ -135,7 +136,9 @@ class ReportPages(Controller):
             recorded = watchlist.submit_report(request.user, body, key)
         except InvalidInput as exc:
             return _refused(request, watchlist, data, exc.errors, idempotency_key=key or "")
-        return see_when_projected(watchlist, recorded.position, f"{PREFIX}/reports/{recorded.id}")
+        return see_when_projected(
+            watchlist, recorded.position, f"{PREFIX}/reports/{recorded.id}?recorded=1"
+        )
 
     @get("/{report_id:uuid}", sync_to_thread=True)
     def read(
@@ -144,7 +147,7 @@ class ReportPages(Controller):
         watchlist: NamedDependency[Watchlist],
         report_id: FromPath[UUID],
     ) -> Response[Any]:
-        return _report_page(request, watchlist, report_id)
+        return _report_page(request, watchlist, report_id)  # ?recorded=1 after a change
 
     @get("/{report_id:uuid}/amend", guards=[WRITERS], sync_to_thread=True)
     def amend_form(
@@ -178,7 +181,9 @@ class ReportPages(Controller):
             )
         except InvalidInput as exc:
             return _refused(request, watchlist, data, exc.errors, amending=record)
-        return see_when_projected(watchlist, recorded.position, f"{PREFIX}/reports/{report_id}")
+        return see_when_projected(
+            watchlist, recorded.position, f"{PREFIX}/reports/{report_id}?recorded=1"
+        )
 
     @post("/{report_id:uuid}/dispute-resolution", guards=[WRITERS], sync_to_thread=True)
     def resolve_dispute(
@@ -201,7 +206,9 @@ class ReportPages(Controller):
                 for e in exc.errors
             }
             return _report_page(request, watchlist, report_id, 422, resolve_errors=errors)
-        return see_when_projected(watchlist, recorded.position, f"{PREFIX}/reports/{report_id}")
+        return see_when_projected(
+            watchlist, recorded.position, f"{PREFIX}/reports/{report_id}?recorded=1"
+        )
 
     @post("/{report_id:uuid}/retraction", guards=[WRITERS], sync_to_thread=True)
     def retract(
@@ -219,4 +226,6 @@ class ReportPages(Controller):
         recorded = watchlist.retract_report(
             request.user, report_id, reason, int(version) if version.isdigit() else None
         )
-        return see_when_projected(watchlist, recorded.position, f"{PREFIX}/reports/{report_id}")
+        return see_when_projected(
+            watchlist, recorded.position, f"{PREFIX}/reports/{report_id}?recorded=1"
+        )
