@@ -7,6 +7,8 @@ from typing import Any
 
 from litestar.testing import TestClient
 
+from conftest import example_report
+
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
@@ -31,6 +33,15 @@ def post_form(client: TestClient[Any], path: str, form: dict[str, str], page: st
     """Post a form as the browser would: with the token from the page it sits on."""
     token = csrf_token(client, page)
     return client.post(path, data={**form, "_csrf_token": token}, follow_redirects=False)
+
+
+def submitted(client: TestClient[Any], body: dict[str, Any] | None = None) -> str:
+    """Submit a report through the form; the path of its page."""
+    answer = post_form(
+        client, "/console/reports/", report_form(body or example_report()), "/console/reports/new"
+    )
+    assert answer.status_code == 303, answer.text
+    return str(answer.headers["location"]).split("?")[0]
 
 
 def report_form(body: dict[str, Any]) -> dict[str, str]:

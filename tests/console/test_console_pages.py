@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from console_helpers import post_form, report_form, sign_in
+from console_helpers import post_form, report_form, sign_in, submitted
 from litestar.testing import TestClient
 
 from conftest import example_report
@@ -20,6 +20,13 @@ def console(watchlist: Any, settings: Any, projector: Any) -> Iterator[TestClien
     """A browser of its own, over HTTPS so Secure cookies travel: signed in to nothing yet."""
     with TestClient(create_app(watchlist, settings), base_url="https://testserver.local") as c:
         yield c
+
+
+def firm_page(console: Any, report_page: str) -> str:
+    """The path of the firm a report's page names."""
+    return str(
+        re.search(r'href="(/console/firms/[0-9a-f-]{36})"', console.get(report_page).text)[1]
+    )
 
 
 def signed_in(console: Any, member: Any, role: str = "reporter") -> Any:
@@ -156,7 +163,7 @@ def test_the_form_is_in_russian_with_the_taxonomy_labels(console, member):
 def test_quick_check_finds_the_firm_by_its_phone_typed_another_way(console, member):
     signed_in(console, member)
     body = example_report()
-    post_form(console, "/console/reports/", report_form(body), "/console/reports/new")
+    submitted(console, body)
     digits = re.sub(r"\D", "", body["subject"]["identifiers"][0]["value"])  # 77252xxxxxx
     typed = f"8 {digits[1:5]} {digits[5:]}"
 
@@ -171,11 +178,7 @@ def test_quick_check_finds_the_firm_by_its_phone_typed_another_way(console, memb
 def test_amend_and_retract_own_report(console, member):
     signed_in(console, member)
     body = example_report()
-    location = (
-        post_form(console, "/console/reports/", report_form(body), "/console/reports/new")
-        .headers["location"]
-        .split("?")[0]
-    )
+    location = submitted(console, body)
     form = report_form(body) | {"narrative": "The caller called back.", "reason": "call back"}
     form["version"] = "1"
 
@@ -192,13 +195,7 @@ def test_amend_and_retract_own_report(console, member):
 
 def test_amendment_without_reason_is_refused_beside_the_reason(console, member):
     signed_in(console, member)
-    location = (
-        post_form(
-            console, "/console/reports/", report_form(example_report()), "/console/reports/new"
-        )
-        .headers["location"]
-        .split("?")[0]
-    )
+    location = submitted(console)
 
     answer = post_form(
         console, f"{location}/amend", report_form(example_report()), f"{location}/amend"
@@ -211,12 +208,8 @@ def test_amendment_without_reason_is_refused_beside_the_reason(console, member):
 def test_firm_page_explains_the_risk_and_investigators_may_decide(console, member):
     signed_in(console, member, "admin")
     body = example_report()
-    location = (
-        post_form(console, "/console/reports/", report_form(body), "/console/reports/new")
-        .headers["location"]
-        .split("?")[0]
-    )
-    firm = re.search(r'href="(/console/firms/[0-9a-f-]{36})"', console.get(location).text)[1]
+    location = submitted(console, body)
+    firm = firm_page(console, location)
 
     page = console.get(firm)
 
@@ -232,14 +225,8 @@ def test_firm_page_explains_the_risk_and_investigators_may_decide(console, membe
 
 def test_a_reporter_sees_no_decisions_and_may_not_post_one(console, member):
     signed_in(console, member, "reporter")
-    location = (
-        post_form(
-            console, "/console/reports/", report_form(example_report()), "/console/reports/new"
-        )
-        .headers["location"]
-        .split("?")[0]
-    )
-    firm = re.search(r'href="(/console/firms/[0-9a-f-]{36})"', console.get(location).text)[1]
+    location = submitted(console)
+    firm = firm_page(console, location)
 
     assert "Link: these are one firm" not in console.get(firm).text
     answer = post_form(console, f"{firm}/decisions", {"other": firm[-36:], "reason": "x"}, firm)
@@ -249,13 +236,7 @@ def test_a_reporter_sees_no_decisions_and_may_not_post_one(console, member):
 
 def test_console_requests_are_in_the_access_log_with_the_principal(console, member, watchlist):
     signed_in(console, member)
-    location = (
-        post_form(
-            console, "/console/reports/", report_form(example_report()), "/console/reports/new"
-        )
-        .headers["location"]
-        .split("?")[0]
-    )
+    location = submitted(console)
     report_id = location.rsplit("/", 1)[1]
     console.get(location)
 
@@ -265,10 +246,10 @@ def test_console_requests_are_in_the_access_log_with_the_principal(console, memb
     assert ("POST", "/console/sign-in") in paths
     assert ("POST", "/console/reports") in paths
     assert ("GET", location) in paths
-    submitted = next(r for r in rows if r.method == "POST" and r.path == "/console/reports")
-    assert submitted.key_id == key_id
-    assert submitted.role == "reporter"
-    assert [str(r) for r in submitted.report_ids] == [report_id]
+    submission = next(r for r in rows if r.method == "POST" and r.path == "/console/reports")
+    assert submission.key_id == key_id
+    assert submission.role == "reporter"
+    assert [str(r) for r in submission.report_ids] == [report_id]
 
 
 def test_audit_pages_for_auditors_only(console, member):
@@ -363,13 +344,7 @@ def test_every_bad_field_of_a_form_is_named_at_once(console, member):
 
 def test_retraction_without_a_reason_is_refused_beside_the_reason(console, member, count_events):
     signed_in(console, member)
-    location = (
-        post_form(
-            console, "/console/reports/", report_form(example_report()), "/console/reports/new"
-        )
-        .headers["location"]
-        .split("?")[0]
-    )
+    location = submitted(console)
     before = count_events()
 
     answer = post_form(console, f"{location}/retraction", {"reason": "  "}, location)
@@ -381,13 +356,7 @@ def test_retraction_without_a_reason_is_refused_beside_the_reason(console, membe
 
 def test_a_disputed_report_is_resolved_from_its_page(console, client, member):
     signed_in(console, member)
-    location = (
-        post_form(
-            console, "/console/reports/", report_form(example_report()), "/console/reports/new"
-        )
-        .headers["location"]
-        .split("?")[0]
-    )
+    location = submitted(console)
     report_id = location.rsplit("/", 1)[1]
     firm = re.search(r'href="/console/firms/([0-9a-f-]{36})"', console.get(location).text)[1]
     filed = client.post(
@@ -424,11 +393,9 @@ def test_an_investigator_records_the_firms_reply_from_the_firm_page(console, new
     member = new_member("Turkistan migrant support")
     signed_in(console, member, "admin")
     body = example_report()
-    first = post_form(console, "/console/reports/", report_form(body), "/console/reports/new")
-    second = post_form(console, "/console/reports/", report_form(body), "/console/reports/new")
-    ids = [a.headers["location"].split("?")[0].rsplit("/", 1)[1] for a in (first, second)]
-    location = first.headers["location"].split("?")[0]
-    firm = re.search(r'href="(/console/firms/[0-9a-f-]{36})"', console.get(location).text)[1]
+    location, again = submitted(console, body), submitted(console, body)
+    ids = [path.rsplit("/", 1)[1] for path in (location, again)]
+    firm = firm_page(console, location)
 
     refused = console.post(
         f"{firm}/replies",

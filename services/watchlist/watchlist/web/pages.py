@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from litestar import Request
@@ -44,6 +44,11 @@ def page(
             **context,
         },
     )
+
+
+def words(request: Request[Any, Any, Any]) -> Callable[..., str]:
+    """The console's texts in the language this request is answered in."""
+    return i18n.translate(i18n.choose(request, i18n.CONSOLE_LANGUAGES))
 
 
 def see_other(path: str) -> Redirect:

@@ -15,10 +15,10 @@ from watchlist.api.reading import firm_of_report
 from watchlist.application import Watchlist
 from watchlist.domain.contract import Amendment, ReportBody, Resolution
 from watchlist.domain.errors import FieldError, InvalidInput
-from watchlist.views import Principal
-from watchlist.web import i18n, report_form
+from watchlist.views import Principal, Recorded
+from watchlist.web import report_form
 from watchlist.web.controllers.entry import Form
-from watchlist.web.pages import page, see_when_projected
+from watchlist.web.pages import page, see_when_projected, words
 from watchlist.web.session import PREFIX, signed_in
 
 WRITERS = allow("reporter", "admin")
@@ -75,7 +75,7 @@ def _refused(
     problems: list[FieldError],
     **context: Any,
 ) -> Response[Any]:
-    t = i18n.translate(i18n.choose(request, i18n.CONSOLE_LANGUAGES))
+    t = words(request)
     form = report_form.with_errors(data, watchlist.taxonomy, problems, friendly(t))
     return _form_page(request, watchlist, form, status_code=422, **context)
 
@@ -108,6 +108,12 @@ def _report_page(
     )
 
 
+def _show_recorded(watchlist: Watchlist, recorded: Recorded) -> Response[Any]:
+    """After a change: the report, saying it was recorded, once the projector has placed it."""
+    path = f"{PREFIX}/reports/{recorded.id}?recorded=1"
+    return see_when_projected(watchlist, recorded.position, path)
+
+
 class ReportPages(Controller):
     path = "/reports"
     guards = [signed_in]  # noqa: RUF012 - Litestar's class attribute
@@ -136,9 +142,7 @@ class ReportPages(Controller):
             recorded = watchlist.submit_report(request.user, body, key)
         except InvalidInput as exc:
             return _refused(request, watchlist, data, exc.errors, idempotency_key=key or "")
-        return see_when_projected(
-            watchlist, recorded.position, f"{PREFIX}/reports/{recorded.id}?recorded=1"
-        )
+        return _show_recorded(watchlist, recorded)
 
     @get("/{report_id:uuid}", sync_to_thread=True)
     def read(
@@ -181,9 +185,7 @@ class ReportPages(Controller):
             )
         except InvalidInput as exc:
             return _refused(request, watchlist, data, exc.errors, amending=record)
-        return see_when_projected(
-            watchlist, recorded.position, f"{PREFIX}/reports/{report_id}?recorded=1"
-        )
+        return _show_recorded(watchlist, recorded)
 
     @post("/{report_id:uuid}/dispute-resolution", guards=[WRITERS], sync_to_thread=True)
     def resolve_dispute(
@@ -193,22 +195,19 @@ class ReportPages(Controller):
         report_id: FromPath[UUID],
         data: Form,
     ) -> Response[Any]:
-        """Upheld or retracted; a correction is an amendment, made on the amend form first."""
+        """Upheld or retracted. A correction carries an amended version: the API takes it."""
         typed = {"outcome": data.get("outcome", ""), "reason": data.get("reason", "").strip()}
         try:
             resolution = report_form.decode_document(typed, Resolution)
             recorded = watchlist.resolve_dispute(request.user, report_id, resolution)
         except InvalidInput as exc:
-            t = i18n.translate(i18n.choose(request, i18n.CONSOLE_LANGUAGES))
-            say = friendly(t)
+            say = friendly(words(request))
             errors = {
                 e.path.removeprefix("$."): say(e.path.removeprefix("$."), e.message)
                 for e in exc.errors
             }
             return _report_page(request, watchlist, report_id, 422, resolve_errors=errors)
-        return see_when_projected(
-            watchlist, recorded.position, f"{PREFIX}/reports/{report_id}?recorded=1"
-        )
+        return _show_recorded(watchlist, recorded)
 
     @post("/{report_id:uuid}/retraction", guards=[WRITERS], sync_to_thread=True)
     def retract(
@@ -220,12 +219,10 @@ class ReportPages(Controller):
     ) -> Response[Any]:
         reason = data.get("reason", "").strip()
         if not reason or len(reason) > 2_000:
-            t = i18n.translate(i18n.choose(request, i18n.CONSOLE_LANGUAGES))
+            t = words(request)
             return _report_page(request, watchlist, report_id, 422, t("error.required"))
         version = data.get("version", "")
         recorded = watchlist.retract_report(
             request.user, report_id, reason, int(version) if version.isdigit() else None
         )
-        return see_when_projected(
-            watchlist, recorded.position, f"{PREFIX}/reports/{report_id}?recorded=1"
-        )
+        return _show_recorded(watchlist, recorded)
