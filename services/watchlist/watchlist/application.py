@@ -118,3 +118,10 @@ class Watchlist(ReportCommands, OrganisationCommands):
         """A keyed hash of a public client's address: counts repeat visitors, names no one."""
         key = hashlib.sha256(b"public-check-client:" + self._master_key).digest()
         return hmac.new(key, client_address.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def derived_secret(self, purpose: str) -> bytes:
+        """32 bytes for one purpose (the console's session cookie, its CSRF tokens), derived
+        from the master key: nothing new to keep, and each purpose's secret stands apart."""
+        return hmac.new(
+            self._master_key, b"watchlist-secret:" + purpose.encode(), "sha256"
+        ).digest()

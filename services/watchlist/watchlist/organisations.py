@@ -119,6 +119,19 @@ class OrganisationCommands(WatchlistBase):
             organisation_id=organisation_id, key_id=rows[0]["key_id"], role=rows[0]["role"]
         )
 
+    def key_principal(self, key_id: UUID) -> Principal | None:
+        """The principal of a key still in force, by its id; ``None`` once it is revoked."""
+        rows = self._sql(
+            "SELECT organisation_id, role FROM watchlist_api_keys "
+            "WHERE key_id = %s AND revoked_at IS NULL",
+            (key_id,),
+        )
+        if not rows:
+            return None
+        return Principal(
+            organisation_id=rows[0]["organisation_id"], key_id=key_id, role=rows[0]["role"]
+        )
+
     def organisation_count(self) -> int:
         return int(
             self._sql("SELECT count(DISTINCT organisation_id) AS n FROM watchlist_api_keys")[0]["n"]

@@ -33,6 +33,9 @@ class Settings:
     hotline_contact: str = (
         "Before you sign or pay anything, call your local anti-trafficking hotline."
     )
+    # Browsers keep Secure cookies only over HTTPS and on localhost: turn off only to reach
+    # the console over plain HTTP on another address (a trusted local network).
+    console_secure_cookies: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -50,6 +53,8 @@ class Settings:
             public_checks_per_minute=_int(env, "WATCHLIST_PUBLIC_CHECKS_PER_MINUTE", 30),
             public_min_organisations=_int(env, "WATCHLIST_PUBLIC_MIN_ORGANISATIONS", 2),
             hotline_contact=env.get("WATCHLIST_HOTLINE_CONTACT") or cls.hotline_contact,
+            console_secure_cookies=(env.get("WATCHLIST_CONSOLE_SECURE_COOKIES") or "true").lower()
+            not in {"0", "false", "no", "off"},
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 

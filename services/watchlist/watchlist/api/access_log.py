@@ -16,8 +16,8 @@ from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from watchlist.access import Access
 from watchlist.views import Principal
 
-PUBLIC = "/v1/public/"
-_LOCATION = re.compile(rb"^/v1/(reports|firms)/([0-9a-f-]{36})")
+PUBLIC = ("/v1/public/", "/check")  # the API's public check and the public page
+_LOCATION = re.compile(rb"^/(?:v1|console)/(reports|firms)/([0-9a-f-]{36})")
 
 
 class AccessLog(ASGIMiddleware):

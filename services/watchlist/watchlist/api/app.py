@@ -29,6 +29,8 @@ from watchlist.group_commit import GroupCommit
 from watchlist.reports import Submission
 from watchlist.settings import Settings
 from watchlist.views import Recorded
+from watchlist.web.console import OPEN_PATHS, PUBLIC_PATHS, console
+from watchlist.web.session import ConsoleSession
 
 
 def _watchlist(state: State) -> Watchlist:
@@ -60,10 +62,13 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
     # The public check is open to anyone: limit each client's pace.
     public_rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.public_checks_per_minute),
-        check_throttle_handler=lambda request: request.url.path.startswith("/v1/public/"),
+        check_throttle_handler=lambda request: request.url.path.startswith(
+            ("/v1/public/", *PUBLIC_PATHS)
+        ),
     )
+    web = console(watchlist, settings)
     authentication = DefineMiddleware(
-        BearerKeyAuthentication, exclude=["^/health/", "^/schema", "^/v1/public/"]
+        BearerKeyAuthentication, exclude=["^/health/", "^/schema", "^/v1/public/", *OPEN_PATHS]
     )
     handlers: list[Any] = [
         live,
@@ -73,6 +78,7 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
         FirmController,
         FirmRecordController,
         AuditController,
+        *web.handlers,
     ]
     # Reports and access-log entries that arrive together commit together.
     submissions = GroupCommit(watchlist.submit_reports, name="submissions")
@@ -95,7 +101,15 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
             "projection": Provide(_projection, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
         },
-        middleware=[public_rate_limit.middleware, authentication, AccessLog()],
+        middleware=[
+            public_rate_limit.middleware,
+            web.session.middleware,
+            authentication,
+            ConsoleSession(),
+            AccessLog(),
+        ],
+        csrf_config=web.csrf,
+        template_config=web.templates,
         exception_handlers=dict(EXCEPTION_HANDLERS),
         plugins=[ProblemDetailsPlugin()],
         openapi_config=openapi,

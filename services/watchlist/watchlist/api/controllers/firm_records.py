@@ -27,6 +27,7 @@ from watchlist.domain.contract import (
     Reply,
     latest_allowed_date,
 )
+from watchlist.domain.errors import FieldError
 from watchlist.views import Principal, Recorded
 
 DECIDERS = allow("investigator", "admin")
@@ -95,6 +96,22 @@ def _current_firm(watchlist: Watchlist, principal: Principal, firm_id: UUID) -> 
     if found is None:
         raise problem(404, "not-found", "No such firm", f"no firm {firm_id}")
     return found[0]
+
+
+def reply_problems(
+    watchlist: Watchlist, principal: Principal, firm: UUID, reply: Reply
+) -> list[FieldError]:
+    """What a reply's types cannot say: each disputed report is this firm's, and the reply
+    was not received in the future."""
+    found = []
+    with watchlist.connection() as conn:
+        for i, report_id in enumerate(reply.disputed_reports):
+            of = queries.report_firm(conn, principal.organisation_id, report_id)
+            if of is None or of[0] != firm:
+                found.append(FieldError(f"$.disputed_reports[{i}]", "not a report of this firm"))
+    if reply.received_on > latest_allowed_date():
+        found.append(FieldError("$.received_on", "is in the future"))
+    return found
 
 
 def _invalid(path: str, message: str) -> Exception:
@@ -189,13 +206,8 @@ class FirmRecordController(Controller):
     ) -> Response[Decided]:
         principal = request.user
         firm = _current_firm(watchlist, principal, firm_id)
-        with watchlist.connection() as conn:
-            for i, report_id in enumerate(data.disputed_reports):
-                of = queries.report_firm(conn, principal.organisation_id, report_id)
-                if of is None or of[0] != firm:
-                    raise _invalid(f"$.disputed_reports[{i}]", "not a report of this firm")
-        if data.received_on > latest_allowed_date():
-            raise _invalid("$.received_on", "is in the future")
+        if found := reply_problems(watchlist, principal, firm, data):
+            raise _invalid(found[0].path, found[0].message)
         recorded = watchlist.file_reply(principal, firm, data)
         return _about_firm(projection, recorded, [firm], firm, prefer)
 
