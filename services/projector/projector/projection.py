@@ -248,24 +248,30 @@ class Projection:
     # Conclusions: firms
 
     def _cluster(self, cur: Cursor[Any], seeds: set[UUID]) -> set[UUID]:
-        """Every report connected to ``seeds`` by keys or links, with their former firm-mates."""
+        """Every report connected to ``seeds`` by keys or links, with their former firm-mates.
+
+        A breadth-first walk in which each key and each report is expanded once: joining
+        every report's keys to every other report's keys would cost the square of a
+        large firm's size on every batch that touches it.
+        """
         cur.execute(
-            "SELECT m2.report_id FROM memberships m1 JOIN memberships m2 "
-            "ON m1.view = m2.view AND m1.firm_id = m2.firm_id WHERE m1.report_id = ANY(%s)",
+            "SELECT DISTINCT m2.report_id FROM memberships m1 JOIN memberships m2 "
+            "ON m1.view = m2.view AND m1.firm_id = m2.firm_id WHERE m1.report_id = ANY(%b)",
             (list(seeds),),
         )
         found = seeds | {row[0] for row in cur.fetchall()}
-        frontier = set(found)
+        frontier, seen_keys = set(found), set[str]()
         while frontier:
             ids = list(frontier)
+            cur.execute("SELECT DISTINCT key FROM report_keys WHERE report_id = ANY(%b)", (ids,))
+            new_keys = [row[0] for row in cur.fetchall() if row[0] not in seen_keys]
+            seen_keys.update(new_keys)
             cur.execute(
-                "SELECT DISTINCT k2.report_id FROM report_keys k1 JOIN report_keys k2 "
-                "ON k1.key = k2.key WHERE k1.report_id = ANY(%s)",
-                (ids,),
+                "SELECT DISTINCT report_id FROM report_keys WHERE key = ANY(%b)", (new_keys,)
             )
             reached = {row[0] for row in cur.fetchall()}
             cur.execute(
-                "SELECT a, b FROM decisions WHERE kind = 'linked' AND (a = ANY(%s) OR b = ANY(%s))",
+                "SELECT a, b FROM decisions WHERE kind = 'linked' AND (a = ANY(%b) OR b = ANY(%b))",
                 (ids, ids),
             )
             reached |= {r for row in cur.fetchall() for r in row}
@@ -293,7 +299,7 @@ class Projection:
         decisions = cur.fetchall()
         links = [(a, b) for a, b, kind in decisions if kind == "linked"]
         separations = [(a, b) for a, b, kind in decisions if kind == "separated"]
-        self._forget(cur, ids)
+        before = _Before.read(cur, ids)
         # Reports this batch submitted have all their entries in memory; only the others'
         # (and decisions, which name firms) are read back.
         earlier = [r for r in ids if r not in fresh]
@@ -305,25 +311,10 @@ class Projection:
         groups: dict[UUID, list[tuple[Any, ...]]] = {}
         for row in reports:
             groups.setdefault(everything[row[0]], []).append(row)
-        rows = _Rows()
+        rows = _Rows(before)
         for group in groups.values():
             self._render(group, keys, links, separations, entries, rows)
         rows.write(cur)
-
-    def _forget(self, cur: Cursor[Any], reports: list[UUID]) -> None:
-        """Remove every view's firms that rest on any of ``reports``."""
-        cur.execute(
-            "DELETE FROM memberships WHERE report_id = ANY(%s) RETURNING view, firm_id", (reports,)
-        )
-        former = set(cur.fetchall())
-        for view in {v for v, _ in former}:
-            firms = [f for v, f in former if v == view]
-            cur.execute("DELETE FROM firms WHERE view = %s AND firm_id = ANY(%s)", (view, firms))
-            cur.execute(
-                "DELETE FROM firm_names WHERE view = %s AND firm_id = ANY(%s)", (view, firms)
-            )
-        partner_firms = [f for v, f in former if v == PARTNERS]
-        cur.execute("DELETE FROM overridden WHERE firm_id = ANY(%s)", (partner_firms,))
 
     def _render(
         self,
@@ -360,6 +351,9 @@ class Projection:
         for firm_id in sorted(members):
             own = entries.of_firm(members[firm_id])
             last = max(e.position for e in own)
+            if rows.before.unchanged(view, firm_id, members[firm_id], last):
+                rows.kept.add((view, firm_id))
+                continue
             profile = build_profile(firm_id, own, self.taxonomy, last)
             rows.firms.append(
                 (
@@ -396,17 +390,77 @@ class _Entries:
         return sorted(own, key=lambda e: e.position)
 
 
+class _Before:
+    """The read-model rows a batch's cluster had before it: what the batch may keep.
+
+    A firm whose reports and last entry are as they were is unchanged, since entries
+    only ever accrue: its rows stay, and its profile is not rebuilt. Only what changed
+    is deleted and written, so a new report in a firm of hundreds of reports rewrites
+    its firm's rows, not every membership of every view.
+    """
+
+    def __init__(
+        self,
+        memberships: set[tuple[Any, ...]],
+        as_of: dict[tuple[str, UUID], int],
+        overridden: set[tuple[Any, ...]],
+    ) -> None:
+        self.memberships, self.as_of, self.overridden = memberships, as_of, overridden
+        self.members: dict[tuple[str, UUID], set[UUID]] = {}
+        for view, report, firm in memberships:
+            self.members.setdefault((view, firm), set()).add(report)
+
+    @classmethod
+    def read(cls, cur: Cursor[Any], reports: list[UUID]) -> _Before:
+        cur.execute(
+            "SELECT view, report_id, firm_id FROM memberships WHERE report_id = ANY(%b)",
+            (reports,),
+        )
+        memberships = {tuple(row) for row in cur.fetchall()}
+        firms = sorted({(view, firm) for view, _, firm in memberships})
+        cur.execute(
+            "SELECT f.view, f.firm_id, f.as_of_position FROM firms f "
+            "JOIN unnest(%b::text[], %b::uuid[]) AS k(view, firm_id) "
+            "ON f.view = k.view AND f.firm_id = k.firm_id",
+            ([v for v, _ in firms], [f for _, f in firms]),
+        )
+        as_of = {(view, firm): position for view, firm, position in cur.fetchall()}
+        # Firm ids are report ids: every partner firm of the cluster is one of its reports.
+        cur.execute("SELECT view, firm_id FROM overridden WHERE firm_id = ANY(%b)", (reports,))
+        return cls(memberships, as_of, {tuple(row) for row in cur.fetchall()})
+
+    def unchanged(self, view: str, firm_id: UUID, members: set[UUID], last: int) -> bool:
+        key = (view, firm_id)
+        return self.as_of.get(key) == last and self.members.get(key) == members
+
+
 @dataclass
 class _Rows:
-    """Read-model rows of a batch, written together."""
+    """Read-model rows of a batch, written together: only what differs from before."""
 
+    before: _Before
     memberships: list[tuple[Any, ...]] = field(default_factory=list)
     firms: list[tuple[Any, ...]] = field(default_factory=list)
     names: list[tuple[Any, ...]] = field(default_factory=list)
     overridden: list[tuple[Any, ...]] = field(default_factory=list)
+    kept: set[tuple[str, UUID]] = field(default_factory=set)
 
     def write(self, cur: Cursor[Any]) -> None:
-        copy_rows(cur, "memberships (view, report_id, firm_id)", self.memberships)
+        memberships = set(self.memberships)
+        _delete_pairs(
+            cur,
+            "memberships",
+            "report_id",
+            [(v, r) for v, r, _ in self.before.memberships - memberships],
+        )
+        copy_rows(
+            cur,
+            "memberships (view, report_id, firm_id)",
+            sorted(memberships - self.before.memberships),
+        )
+        stale = sorted(set(self.before.as_of) - self.kept)
+        _delete_pairs(cur, "firms", "firm_id", stale)
+        _delete_pairs(cur, "firm_names", "firm_id", stale)
         copy_rows(
             cur,
             "firms (view, firm_id, display_name, country, level, level_rank, score, "
@@ -414,7 +468,21 @@ class _Rows:
             self.firms,
         )
         copy_rows(cur, "firm_names (view, firm_id, name)", self.names)
-        copy_rows(cur, "overridden (view, firm_id)", self.overridden)
+        overridden = set(self.overridden)
+        _delete_pairs(cur, "overridden", "firm_id", sorted(self.before.overridden - overridden))
+        copy_rows(cur, "overridden (view, firm_id)", sorted(overridden - self.before.overridden))
+
+
+def _delete_pairs(
+    cur: Cursor[Any], table: str, column: str, pairs: Sequence[tuple[Any, ...]]
+) -> None:
+    """Delete the rows of ``table`` whose (view, ``column``) is one of ``pairs``."""
+    if pairs:
+        cur.execute(
+            f"DELETE FROM {table} t USING unnest(%b::text[], %b::uuid[]) AS p(view, id) "
+            f"WHERE t.view = p.view AND t.{column} = p.id",
+            ([p[0] for p in pairs], [p[1] for p in pairs]),
+        )
 
 
 def copy_rows(cur: Cursor[Any], table: str, rows: Sequence[Sequence[Any]]) -> None:

@@ -17,16 +17,18 @@ from uuid import UUID
 
 
 class _Components:
-    def __init__(self, reports: Iterable[UUID], separations: Iterable[tuple[UUID, UUID]]) -> None:
+    """Union-find over report numbers (their first log positions: small ints hash fast)."""
+
+    def __init__(self, reports: Iterable[int], separations: Iterable[tuple[int, int]]) -> None:
         self.parent = {r: r for r in reports}
         self.members = {r: {r} for r in self.parent}
-        self.apart: dict[UUID, set[UUID]] = defaultdict(set)
+        self.apart: dict[int, set[int]] = defaultdict(set)
         for a, b in separations:
             if a in self.parent and b in self.parent:
                 self.apart[a].add(b)
                 self.apart[b].add(a)
 
-    def find(self, r: UUID) -> UUID:
+    def find(self, r: int) -> int:
         root = r
         while self.parent[root] != root:
             root = self.parent[root]
@@ -34,12 +36,12 @@ class _Components:
             self.parent[r], r = root, self.parent[r]
         return root
 
-    def union(self, a: UUID, b: UUID) -> None:
+    def union(self, a: int, b: int) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return
         small, large = sorted((ra, rb), key=lambda x: len(self.members[x]))
-        if any(self.apart[x] & self.members[large] for x in self.members[small]):
+        if self.apart and any(self.apart[x] & self.members[large] for x in self.members[small]):
             return  # an investigator separated these firms
         self.parent[small] = large
         self.members[large] |= self.members.pop(small)
@@ -56,18 +58,21 @@ def resolve(
     ``reports`` are (report id, first log position); ``links`` and
     ``separations`` are pairs of report ids in decision order.
     """
-    order = dict(reports)
-    components = _Components(order, separations)
-    for a, b in links:
-        if a in order and b in order:
-            components.union(a, b)
-    first_holder: dict[str, UUID] = {}
-    for report in sorted(order, key=order.__getitem__):
-        for key in sorted(keys.get(report, ())):
-            holder = first_holder.setdefault(key, report)
-            if holder != report:
-                components.union(holder, report)
-    firm_of_root = {
-        root: min(members, key=order.__getitem__) for root, members in components.members.items()
-    }
-    return {r: firm_of_root[components.find(r)] for r in order}
+    number = dict(reports)
+    report_of = {n: r for r, n in number.items()}
+
+    def pairs(decisions: Sequence[tuple[UUID, UUID]]) -> list[tuple[int, int]]:
+        return [(number[a], number[b]) for a, b in decisions if a in number and b in number]
+
+    components = _Components(report_of, pairs(separations))
+    for a, b in pairs(links):
+        components.union(a, b)
+    first_holder: dict[str, int] = {}
+    for n in sorted(report_of):
+        for key in sorted(keys.get(report_of[n], ())):
+            holder = first_holder.setdefault(key, n)
+            if holder != n:
+                components.union(holder, n)
+    # Report numbers are log positions, so the smallest is the earliest report.
+    firm_of_root = {root: report_of[min(members)] for root, members in components.members.items()}
+    return {report_of[n]: firm_of_root[components.find(n)] for n in report_of}
