@@ -200,3 +200,37 @@ def test_unknown_route_and_method_are_problems(client, member):
     response = client.delete(URL, headers=member.headers())
     assert response.status_code == 405
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("where", "escape"),
+    [("narrative", "\\u0000"), ("names", "\\u0007"), ("narrative", "\\f")],
+)
+def test_a_control_character_is_refused_and_named(client, member, count_events, where, escape):
+    body = json.dumps(example_report())
+    if where == "narrative":
+        body = body.replace('"narrative": "', f'"narrative": "fee{escape}', 1)
+        path = "$.narrative"
+    else:
+        body = body.replace('"names": ["', f'"names": ["ТОО{escape}', 1)
+        path = "$.subject.names[0]"
+    before = count_events()
+
+    answer = client.post(
+        "/v1/reports",
+        content=body,
+        headers=member.headers("reporter", **{"Content-Type": "application/json"}),
+    )
+
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["path"] == path
+    assert "control character" in answer.json()["errors"][0]["message"]
+    assert count_events() == before
+
+
+def test_tabs_and_newlines_are_welcome(client, member):
+    body = example_report() | {"narrative": "line one\n\tline two\r\n"}
+
+    answer = client.post("/v1/reports", json=body, headers=member.headers("reporter"))
+
+    assert answer.status_code == 201

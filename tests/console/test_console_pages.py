@@ -188,7 +188,8 @@ def test_amend_and_retract_own_report(console, member):
     assert "The caller called back." in page.text
     assert ">2<" in page.text  # version 2
 
-    retracted = post_form(console, f"{location}/retraction", {"reason": "wrong agency"}, location)
+    retraction = {"reason": "wrong agency", "version": "2"}
+    retracted = post_form(console, f"{location}/retraction", retraction, location)
     assert retracted.status_code == 303
     assert "retracted: wrong agency" in console.get(location).text
 
@@ -197,9 +198,9 @@ def test_amendment_without_reason_is_refused_beside_the_reason(console, member):
     signed_in(console, member)
     location = submitted(console)
 
-    answer = post_form(
-        console, f"{location}/amend", report_form(example_report()), f"{location}/amend"
-    )
+    form = report_form(example_report()) | {"version": "1"}  # the page's hidden field
+
+    answer = post_form(console, f"{location}/amend", form, f"{location}/amend")
 
     assert answer.status_code == 422
     assert 'id="f-reason-error"' in answer.text
@@ -427,3 +428,75 @@ def test_an_investigator_records_the_firms_reply_from_the_firm_page(console, new
             client.get(f"/v1/reports/{report_id}", headers=member.headers()).json()["dispute"]
             == "pending"
         )
+
+
+def test_pages_are_not_cached_nor_framed(console, member):
+    signed_in(console, member)
+    location = submitted(console)
+
+    page = console.get(location)
+
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+
+def test_a_control_character_is_refused_beside_its_field(console, member, count_events):
+    signed_in(console, member)
+    form = report_form(example_report()) | {"narrative": "fee paid\x00 in cash"}
+    before = count_events()
+
+    answer = post_form(console, "/console/reports/", form, "/console/reports/new")
+
+    assert answer.status_code == 422
+    assert "contains control character U+0000" in answer.text
+    assert count_events() == before
+
+
+def test_digits_int_cannot_read_are_a_field_error_not_a_crash(console, member, count_events):
+    signed_in(console, member)
+    before = count_events()
+
+    answer = post_form(
+        console,
+        "/console/reports/",
+        report_form(example_report()) | {"source.credibility": "\u00b2"},
+        "/console/reports/new",
+    )
+
+    assert answer.status_code == 422
+    assert 'id="f-source-credibility-error"' in answer.text
+    assert count_events() == before
+
+
+def test_a_forged_version_is_refused_and_nothing_changes(console, member, count_events):
+    signed_in(console, member)
+    body = example_report()
+    location = submitted(console, body)
+    before = count_events()
+    form = report_form(body) | {"reason": "call back", "version": "9" * 5000}
+
+    amended = post_form(console, f"{location}/amend", form, f"{location}/amend")
+    retracted = post_form(
+        console, f"{location}/retraction", {"reason": "x", "version": "\u00b2"}, location
+    )
+
+    assert amended.status_code == 422
+    assert "This page is out of date" in amended.text
+    assert retracted.status_code == 422
+    assert "This page is out of date" in retracted.text
+    assert count_events() == before
+
+
+def test_a_huge_identifier_index_is_not_a_row_count(console, member):
+    """One small form must not make the server render a million rows."""
+    signed_in(console, member)
+    form = report_form(example_report()) | {
+        "subject.identifiers.999999.value": "x",
+        "subject.country": "XX",
+    }
+
+    answer = post_form(console, "/console/reports/", form, "/console/reports/new")
+
+    assert answer.status_code == 422
+    assert answer.text.count('name="subject.identifiers.') <= 2 * 50

@@ -332,3 +332,26 @@ def test_private_report_leaves_every_other_view_byte_identical(client, member, o
     own = profile(client, member, firm)
     assert own["reports"]["total"] == 2
     assert private["id"] in own["report_ids"]
+
+
+def test_a_nul_already_in_the_log_does_not_stop_the_projector(client, member, watchlist):
+    """The API refuses U+0000; an event holding one from before must still project."""
+    import msgspec
+
+    from conftest import example_report
+    from watchlist.domain.contract import ReportBody
+
+    body = msgspec.convert(example_report() | {"narrative": "fee\x00paid"}, ReportBody)
+    principal = watchlist.authenticate(member.keys["reporter"])
+    recorded = watchlist.submit_report(principal, body)
+    after = client.post(
+        "/v1/reports", json=example_report(), headers=member.headers("reporter", Prefer="wait=10")
+    )
+
+    assert after.json()["projected"] is True
+    firm = client.get(f"/v1/reports/{recorded.id}", headers=member.headers("reporter")).json()
+    assert firm["report"]["narrative"] == "fee\x00paid"  # the log keeps what was written
+    timeline = client.get(
+        f"/v1/firms/{after.json()['firm_id']}", headers=member.headers("reporter")
+    )
+    assert timeline.status_code == 200

@@ -20,6 +20,11 @@ from watchlist.domain.errors import FieldError, InvalidInput, MalformedJSON
 
 T = TypeVar("T")
 MSGSPEC_PATH = re.compile(r"(.*?) - at `(\$[^`]*)`$")
+# Control characters other than tab, newline and carriage return: nobody types them, and
+# U+0000 cannot be stored in PostgreSQL text at all. In JSON they only come escaped; this
+# finds their escapes (and a few look-alikes, which the walk below then clears).
+_CONTROL_ESCAPE = re.compile(rb"\\(?:u00(?:0[0-8bcefBCEF]|1[0-9a-fA-F])|[bf])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @cache
@@ -39,20 +44,48 @@ def _path(parts: Any) -> str:
 def decode_strict(raw: bytes | str, cls: type[T]) -> T:
     """Decode ``raw`` as ``cls``; raise MalformedJSON, or InvalidInput naming every bad field."""
     try:
-        return msgspec.json.decode(raw, type=cls)
+        decoded = msgspec.json.decode(raw, type=cls)
     except msgspec.ValidationError as exc:
         first = str(exc)
     except msgspec.DecodeError as exc:
         raise MalformedJSON(str(exc)) from None
+    else:
+        if _CONTROL_ESCAPE.search(raw if isinstance(raw, bytes) else raw.encode()):
+            refuse_control_characters(msgspec.json.decode(raw))
+        return decoded
     raise InvalidInput(field_errors(msgspec.json.decode(raw), cls, first))
 
 
 def convert_strict(document: Any, cls: type[T]) -> T:
     """Like ``decode_strict``, for a document already parsed (a CSV row made into a dict)."""
     try:
-        return msgspec.convert(document, type=cls)
+        decoded = msgspec.convert(document, type=cls)
     except msgspec.ValidationError as exc:
         raise InvalidInput(field_errors(document, cls, str(exc))) from None
+    refuse_control_characters(document)
+    return decoded
+
+
+def refuse_control_characters(document: Any) -> None:
+    """InvalidInput naming every string of ``document`` that holds a control character."""
+    found = [
+        FieldError(path, f"contains control character U+{ord(match[0]):04X}")
+        for path, text in _strings(document, "$")
+        if (match := _CONTROL.search(text))
+    ]
+    if found:
+        raise InvalidInput(found)
+
+
+def _strings(value: Any, path: str) -> Any:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
 
 
 def field_errors(document: Any, cls: type, first: str) -> list[FieldError]:

@@ -90,7 +90,8 @@ def _serve(
         url = f"http://{settings.host}:{settings.port}"
         click.echo(
             f"Watchlist {__version__}\n  database: {where}\n  API:      {url}"
-            f"\n  OpenAPI:  {url}/schema/openapi.json"
+            f"\n  OpenAPI:  {url}/schema/openapi.json\n  console:  {url}/console/"
+            f"\n  public check: {url}/check"
         )
         if demo:
             _create_demo(runtime, settings.data_dir)

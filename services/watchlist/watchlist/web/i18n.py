@@ -306,6 +306,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "error.choose": {"en": "Choose one of the options", "ru": "Выберите один из вариантов"},
     "error.date": {"en": "A date: year-month-day", "ru": "Дата: год-месяц-день"},
     "error.required": {"en": "This is required", "ru": "Обязательное поле"},
+    "error.version": {
+        "en": "This page is out of date: reload it and try again",
+        "ru": "Страница устарела: обновите её и попробуйте ещё раз",
+    },
     "error.format": {
         "en": "Not understood: an id (UUID) or an ISO time, e.g. 2026-10-02T09:00:00+00:00",
         "ru": "Не распознано: нужен идентификатор (UUID) или время ISO, например "

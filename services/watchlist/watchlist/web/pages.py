@@ -16,6 +16,16 @@ from watchlist.web import i18n
 YEAR = 365 * 24 * 3600
 
 
+# A hotline's computer is shared: a page that showed a caller's name must not come back from
+# the browser's cache after sign-out, nor be framed by another site to steal a click.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "same-origin",
+}
+
+
 def page(
     request: Request[Any, Any, Any],
     template: str,
@@ -34,6 +44,7 @@ def page(
         template_name=template,
         status_code=status_code,
         cookies=cookies,
+        headers=PAGE_HEADERS,
         context={
             "lang": language,
             "languages": [(code, i18n.LANGUAGE_NAMES[code]) for code in languages],

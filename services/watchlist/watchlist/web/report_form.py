@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from litestar.plugins.problem_details import ProblemDetailsException
 
-from watchlist.api.body import decode_strict
+from watchlist import decoding
 from watchlist.domain.contract import ReportBody
-from watchlist.domain.errors import FieldError, InvalidInput
+from watchlist.domain.errors import FieldError
 from watchlist.domain.taxonomy import Taxonomy
 
 IDENTIFIER_KINDS = ("phone", "bin", "licence", "website", "email", "social")
@@ -50,9 +49,26 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+MAX_IDENTIFIERS = 50  # what the report body allows
+
+
 def identifier_rows(form: Mapping[str, str]) -> int:
-    used = [int(m[1]) for name in form if (m := re.match(r"^subject\.identifiers\.(\d+)\.", name))]
-    return max(MIN_IDENTIFIER_ROWS, max(used, default=-1) + 2)
+    """Rows to read and show: one past the last used, never beyond the body's limit (a
+    posted index is the client's word, not a count to trust)."""
+    used = [
+        int(m[1])
+        for name in form
+        if (m := re.match(r"^subject\.identifiers\.(\d{1,2})\.", name))
+        and int(m[1]) < MAX_IDENTIFIERS
+    ]
+    return min(MAX_IDENTIFIERS, max(MIN_IDENTIFIER_ROWS, max(used, default=-1) + 2))
+
+
+def small_int(text: str) -> int | None:
+    """``text`` as a small non-negative integer, or None: ``str.isdigit`` also admits
+    digits like "²" that ``int`` refuses, and ``int`` refuses very long numbers."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 def document(form: Mapping[str, str], taxonomy: Taxonomy) -> tuple[dict[str, Any], list[str]]:
@@ -86,7 +102,7 @@ def document(form: Mapping[str, str], taxonomy: Taxonomy) -> tuple[dict[str, Any
         "narrative": form.get("narrative", "").strip(),
         "source": {
             "reliability": form.get("source.reliability", ""),
-            "credibility": int(credibility) if credibility.isdigit() else credibility,
+            "credibility": credibility if (number := small_int(credibility)) is None else number,
         },
         "sharing": form.get("sharing", ""),
     }
@@ -116,11 +132,7 @@ def field_name(path: str, codes: list[str]) -> tuple[str, str]:
 def decode_document(body: dict[str, Any], cls: type) -> Any:
     """``body`` as ``cls``, checked as the API checks it; or ``InvalidInput`` naming every
     bad field by its API path."""
-    try:
-        return decode_strict(msgspec.json.encode(body), cls)
-    except ProblemDetailsException as exc:
-        found = (exc.extra or {}).get("errors", []) if isinstance(exc.extra, dict) else []
-        raise InvalidInput([FieldError(e["path"], e["message"]) for e in found]) from None
+    return decoding.decode_strict(msgspec.json.encode(body), cls)
 
 
 def decode(form: Mapping[str, str], taxonomy: Taxonomy, cls: type) -> Any:

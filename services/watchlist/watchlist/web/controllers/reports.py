@@ -14,7 +14,7 @@ from watchlist.api.auth import allow
 from watchlist.api.reading import firm_of_report
 from watchlist.application import Watchlist
 from watchlist.domain.contract import Amendment, ReportBody, Resolution
-from watchlist.domain.errors import FieldError, InvalidInput
+from watchlist.domain.errors import FieldError, InvalidInput, NotPermitted
 from watchlist.views import Principal, Recorded
 from watchlist.web import report_form
 from watchlist.web.controllers.entry import Form
@@ -39,6 +39,8 @@ def friendly(t: Callable[..., str]) -> Callable[[str, str], str]:
             return t("error.choose")
         if name == "reason" and ("non-empty" in message or "too short" in message):
             return t("error.required")
+        if name == "version":
+            return t("error.version")
         return message
 
     return say
@@ -161,6 +163,8 @@ class ReportPages(Controller):
         report_id: FromPath[UUID],
     ) -> Response[Any]:
         record = watchlist.get_report(request.user, report_id)
+        if record.organisation_id != request.user.organisation_id:
+            raise NotPermitted("only the organisation that submitted a report may change it")
         return _form_page(request, watchlist, report_form.from_body(record.report), amending=record)
 
     @post("/{report_id:uuid}/amend", guards=[WRITERS], sync_to_thread=True)
@@ -173,15 +177,15 @@ class ReportPages(Controller):
     ) -> Response[Any]:
         record = watchlist.get_report(request.user, report_id)
         data = {**data, "reason": data.get("reason", "")}
-        version = data.get("version", "")
+        version = report_form.small_int(data.get("version", ""))
         try:
+            if version is None:  # the form always carries it: the amendment must name it
+                raise InvalidInput(
+                    [FieldError("$.version", "the version being amended is missing")]
+                )
             amendment = report_form.decode(data, watchlist.taxonomy, Amendment)
             recorded = watchlist.amend_report(
-                request.user,
-                report_id,
-                int(version) if version.isdigit() else record.version,
-                amendment.body(),
-                amendment.reason,
+                request.user, report_id, version, amendment.body(), amendment.reason
             )
         except InvalidInput as exc:
             return _refused(request, watchlist, data, exc.errors, amending=record)
@@ -221,8 +225,9 @@ class ReportPages(Controller):
         if not reason or len(reason) > 2_000:
             t = words(request)
             return _report_page(request, watchlist, report_id, 422, t("error.required"))
-        version = data.get("version", "")
-        recorded = watchlist.retract_report(
-            request.user, report_id, reason, int(version) if version.isdigit() else None
-        )
+        version = report_form.small_int(data.get("version", ""))
+        if version is None:
+            t = words(request)
+            return _report_page(request, watchlist, report_id, 422, t("error.version"))
+        recorded = watchlist.retract_report(request.user, report_id, reason, version)
         return _show_recorded(request, recorded)
