@@ -63,6 +63,7 @@ def rebuild(database: Database, taxonomy: Taxonomy, batch_size: int = REPLAY_BAT
                 )
             if replaced is not None:
                 tables.drop_generation(conn, replaced)
+            tables.analyze_generation(conn, generation)
     finally:
         recorder.datastore.close()
     return Rebuilt(generation=generation, replaced=replaced, position=position, events=events)
