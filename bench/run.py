@@ -590,8 +590,11 @@ def main() -> None:
     parser.add_argument("--database-url", help="a server to create the bench database on")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--reports", type=int, help="override the size's number of reports")
     args = parser.parse_args()
-    size = SIZES["full" if args.full else "small"]
+    size = dict(SIZES["full" if args.full else "small"])
+    if args.reports:
+        size |= {"reports": args.reports, "firms": max(10, args.reports * 3 // 10)}
     data = Dataset(args.seed, organisations=ORGANISATIONS, firms=size["firms"])
     operations = list(data.operations(size["reports"]))
     results: dict[str, Any] = {"size": "full" if args.full else "small", "machine": machine()}

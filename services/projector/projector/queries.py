@@ -83,10 +83,14 @@ def _read(conn: Connection[Any], fn: Callable[[psycopg.Cursor[Any]], T]) -> T:
     for attempt in (1, 2):
         try:
             with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
-                generation = tables.live_generation(conn)
-                if generation is None:
+                # Which generation is live, and reading it, in one round trip.
+                row = cur.execute(
+                    "SELECT set_config('search_path', quote_ident(%s || generation) || ', public', "
+                    f"true) FROM {tables.POINTER}",
+                    (tables.SCHEMA_PREFIX,),
+                ).fetchone()
+                if row is None:
                     raise NotProjected("the projector has not built the read models yet")
-                tables.use_generation(conn, generation)
                 return fn(cur)
         except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
             if attempt == 2:
