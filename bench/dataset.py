@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import random
 from collections.abc import Iterator
@@ -81,8 +82,12 @@ class Dataset:
         self.organisations = organisations
         self.codes = indicator_codes()
         self.firms = [self._firm(i) for i in range(firms)]
-        # Zipf-like weights: firm k is reported about 1/(k+1)^0.8 as often as the first.
-        self.weights = [1 / (k + 1) ** 0.8 for k in range(firms)]
+        # Zipf-Mandelbrot weights, 1/(k+q)^0.8 for firm k: a head of notorious recruiters with
+        # a hundred or more reports each (q grows with the number of firms, so that the head
+        # stays that size rather than one firm taking a fiftieth of everything), and a long
+        # tail of firms reported once or twice.
+        q = 1 + firms / 600
+        self.cum_weights = list(itertools.accumulate(1 / (k + q) ** 0.8 for k in range(firms)))
 
     def _firm(self, index: int) -> Firm:
         rnd = self.random
@@ -146,7 +151,7 @@ class Dataset:
 
     def report(self) -> dict[str, Any]:
         rnd = self.random
-        firm = rnd.choices(self.firms, weights=self.weights)[0]
+        firm = rnd.choices(self.firms, cum_weights=self.cum_weights)[0]
         identifiers: list[dict[str, str]] = [{"kind": "phone", "value": self.phone(firm)}]
         if rnd.random() < 0.4:
             identifiers.append({"kind": "bin", "value": firm.bin})
