@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import gc
 import io
 import json
 import os
@@ -597,6 +598,10 @@ def main() -> None:
         size |= {"reports": args.reports, "firms": max(10, args.reports * 3 // 10)}
     data = Dataset(args.seed, organisations=ORGANISATIONS, firms=size["firms"])
     operations = list(data.operations(size["reports"]))
+    # The data set is millions of objects that live to the end: left to the cyclic garbage
+    # collector, each full collection walks them all, for seconds, holding the GIL while a
+    # worker's transaction waits to commit (PostgreSQL ends it after 5 s idle). Freeze them.
+    gc.freeze()
     results: dict[str, Any] = {"size": "full" if args.full else "small", "machine": machine()}
     master_key = secrets.token_bytes(32)
     with fresh_database(args.database_url) as database, tempfile.TemporaryDirectory() as tmp:
