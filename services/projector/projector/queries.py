@@ -323,6 +323,10 @@ def search(
             )
         offset = cursors.decode_int(cursor, 0)
         params.update(keys=search_keys(q, country), name=normalise_name(q))
+        # The planner cannot price the trigram operator: on a few thousand names it scans
+        # them all and computes every similarity, which grows with the number of firms.
+        # The trigram index finds the candidates whatever the size; the answer is the same.
+        cur.execute("SET LOCAL enable_seqscan = off")
         cur.execute(
             f"WITH exact AS (SELECT DISTINCT m.view, m.firm_id, 2.0::float8 AS match "
             "  FROM report_keys k JOIN memberships m ON m.report_id = k.report_id "
