@@ -51,7 +51,8 @@ def profiled(name: str, title: str, fn: Callable[[], Any]) -> Any:
     stats.sort_stats("cumulative").print_stats(30)
     stats.sort_stats("tottime").print_stats(20)
     OUT.mkdir(exist_ok=True)
-    body = text.getvalue().replace(str(Path(sys.prefix)), "<venv>")
+    root = str(Path(__file__).resolve().parents[1])
+    body = text.getvalue().replace(str(Path(sys.prefix)), "<venv>").replace(root, ".")
     (OUT / f"{name}.txt").write_text(f"# {title}\n# {result}\n\n{body}")
     print(f"{name}: {result}")
     return result
