@@ -40,9 +40,6 @@ class Watchlist(ReportCommands, OrganisationCommands):
 
     # The access log
 
-    def record_access(self, entry: access.Access) -> None:
-        self.record_accesses([entry])
-
     def record_accesses(self, entries: Sequence[access.Access]) -> list[None]:
         """Append entries to the access log in one statement (the API's group commit)."""
         statement, params = access.insert(entries)

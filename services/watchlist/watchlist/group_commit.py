@@ -47,7 +47,6 @@ class GroupCommit(Generic[T, R]):
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
         self.batches = 0
-        self.items = 0
 
     def submit(self, item: T) -> Future[R]:
         """Queue ``item``; the future resolves once its transaction has committed."""
@@ -57,10 +56,6 @@ class GroupCommit(Generic[T, R]):
                 raise GroupCommitClosed("the writer is closed")
             self._queue.put((item, future))
         return future
-
-    def __call__(self, item: T) -> R:
-        """Submit and wait: the outcome of ``item``, or its exception raised."""
-        return self.submit(item).result()
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer."""
@@ -101,7 +96,6 @@ class GroupCommit(Generic[T, R]):
                 future.set_exception(exc)
             return
         self.batches += 1
-        self.items += len(batch)
         for future, outcome in zip(futures, outcomes, strict=True):
             if isinstance(outcome, Exception):
                 future.set_exception(outcome)

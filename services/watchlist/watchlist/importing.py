@@ -14,7 +14,6 @@ added at the end records only the new ones.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
@@ -26,12 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-import msgspec
-
 from watchlist import decoding
 from watchlist.domain.contract import ReportBody
 from watchlist.domain.errors import DomainError, FieldError, InvalidInput, MalformedJSON
-from watchlist.reports import ReportCommands, Submission
+from watchlist.reports import ReportCommands, Submission, body_digest
 from watchlist.views import Principal, Recorded
 
 Format = Literal["ndjson", "csv"]
@@ -267,9 +264,9 @@ def _column_of(path: str, sources: list[str]) -> str:
     return path
 
 
-def content_key(body: ReportBody) -> str:
+def content_key(digest: bytes) -> str:
     """What identifies a row's content; its Idempotency-Key adds the occurrence in the file."""
-    return "import:" + hashlib.sha256(msgspec.json.encode(body, order="sorted")).hexdigest()[:48]
+    return "import:" + digest.hex()[:48]
 
 
 Progress = Callable[[int, int, Summary], None]
@@ -311,8 +308,10 @@ def import_file(
             for row in batch:
                 if row.body is None:
                     continue
-                content = content_key(row.body)
-                submissions.append(Submission(principal, row.body, f"{content}:{seen[content]}"))
+                digest = body_digest(row.body)
+                content = content_key(digest)
+                key = f"{content}:{seen[content]}"
+                submissions.append(Submission(principal, row.body, key, digest))
                 seen[content] += 1
             in_flight.append((batch, pool.submit(app.submit_reports, submissions)))
             settle(keep=workers - 1)

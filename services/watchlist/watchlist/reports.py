@@ -39,12 +39,19 @@ from watchlist.views import (
 CONFIDENTIAL_READERS: frozenset[Role] = frozenset({"reporter", "investigator", "admin"})
 
 
+def body_digest(body: ReportBody) -> bytes:
+    """What a repeated submission is compared by: the SHA-256 of the body's sorted JSON."""
+    return hashlib.sha256(msgspec.json.encode(body, order="sorted")).digest()
+
+
 class Submission(NamedTuple):
-    """One report to submit, on behalf of whom, under which Idempotency-Key."""
+    """One report to submit, on behalf of whom, under which Idempotency-Key; its digest
+    when the caller has it already (the import keys rows by it)."""
 
     principal: Principal
     body: ReportBody
     idempotency_key: str | None = None
+    digest: bytes | None = None
 
 
 class ReportCommands(WatchlistBase):
@@ -71,10 +78,7 @@ class ReportCommands(WatchlistBase):
         its own, so one conflict never fails its neighbours.
         """
         outcomes: list[Recorded | DomainError | None] = [None] * len(submissions)
-        hashes = [
-            hashlib.sha256(msgspec.json.encode(s.body, order="sorted")).digest()
-            for s in submissions
-        ]
+        hashes = [s.digest or body_digest(s.body) for s in submissions]
         for i, submission in enumerate(submissions):
             try:
                 self.validate(submission.body)
@@ -124,7 +128,11 @@ class ReportCommands(WatchlistBase):
             alone: list[Recorded | DomainError] = []
             for submission in submissions:
                 try:
-                    alone.append(self.submit_report(*submission))
+                    alone.append(
+                        self.submit_report(
+                            submission.principal, submission.body, submission.idempotency_key
+                        )
+                    )
                 except DomainError as exc:
                     alone.append(exc)
             return alone

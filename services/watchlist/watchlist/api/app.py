@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Litestar
@@ -26,26 +27,14 @@ from watchlist.api.problems import EXCEPTION_HANDLERS
 from watchlist.api.reading import ProjectionWatch
 from watchlist.application import Watchlist
 from watchlist.group_commit import GroupCommit
-from watchlist.reports import Submission
 from watchlist.settings import Settings
-from watchlist.views import Recorded
 from watchlist.web.console import OPEN_PATHS, PUBLIC_PATHS, console
 from watchlist.web.session import ConsoleSession
 
 
-def _watchlist(state: State) -> Watchlist:
-    app: Watchlist = state.watchlist
-    return app
-
-
-def _submissions(state: State) -> GroupCommit[Submission, Recorded]:
-    writer: GroupCommit[Submission, Recorded] = state.submissions
-    return writer
-
-
-def _projection(state: State) -> ProjectionWatch:
-    watch: ProjectionWatch = state.projection
-    return watch
+def _given(value: Any) -> Callable[[], Any]:
+    """A dependency that is one object made at start-up."""
+    return lambda: value
 
 
 def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
@@ -84,22 +73,20 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
     submissions = GroupCommit(watchlist.submit_reports, name="submissions")
     accesses = GroupCommit(watchlist.record_accesses, name="access-log")
     projection = ProjectionWatch(watchlist)
+    shared = {
+        "watchlist": watchlist,
+        "submissions": submissions,
+        "accesses": accesses,
+        "projection": projection,
+    }
     return Litestar(
         route_handlers=handlers,
-        state=State(
-            {
-                "watchlist": watchlist,
-                "submissions": submissions,
-                "accesses": accesses,
-                "projection": projection,
-            }
-        ),
+        # Middleware reads these from the state; handlers have them as dependencies.
+        state=State(shared),
         on_shutdown=[submissions.close, accesses.close, projection.close],
         dependencies={
-            "watchlist": Provide(_watchlist, sync_to_thread=False),
-            "submissions": Provide(_submissions, sync_to_thread=False),
-            "projection": Provide(_projection, sync_to_thread=False),
-            "settings": Provide(lambda: settings, sync_to_thread=False),
+            name: Provide(_given(value), sync_to_thread=False)
+            for name, value in (shared | {"settings": settings}).items()
         },
         middleware=[
             public_rate_limit.middleware,
