@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 import msgspec
 
 from watchlist.domain.contract import LicenceCheck, Reply, ReportContent
+
+if TYPE_CHECKING:
+    from projector.risk import Contribution
 
 EntryKind = Literal[
     "submitted",
@@ -55,11 +58,15 @@ class ReportState(msgspec.Struct, kw_only=True):
     first_position: int
     last_position: int
     dispute: str | None = None
+    # What the risk model made of this state (risk.contributions); cleared when it changes.
+    contributions: list[Contribution] | None = None
 
 
-def fold(entries: Iterable[Entry]) -> dict[UUID, ReportState]:
-    """Report states from entries (in position order)."""
-    states: dict[UUID, ReportState] = {}
+def fold(
+    entries: Iterable[Entry], states: dict[UUID, ReportState] | None = None
+) -> dict[UUID, ReportState]:
+    """Report states from entries (in position order), or ``states`` carried on by them."""
+    states = {} if states is None else states
     for entry in entries:
         if entry.report_id is None or entry.organisation_id is None:
             continue
@@ -85,5 +92,6 @@ def fold(entries: Iterable[Entry]) -> dict[UUID, ReportState]:
             elif entry.kind == "resolved":
                 state.dispute = entry.outcome
             state.updated_at = entry.time
+            state.contributions = None
             state.last_position = entry.position
     return states

@@ -7,7 +7,7 @@ through ``build_profile``, so they can never disagree.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from uuid import UUID
 
@@ -62,13 +62,30 @@ def _unique(values: Sequence[str]) -> list[str]:
 def build_profile(
     firm_id: UUID, entries: Sequence[Entry], taxonomy: Taxonomy, as_of_position: int
 ) -> Profile:
-    states = fold(e for e in entries if e.position <= as_of_position)
-    checks = [e.licence for e in entries if e.position <= as_of_position and e.licence]
+    """The profile of the firm whose timeline is ``entries``, as of a log position."""
+    upto = [e for e in entries if e.position <= as_of_position]
+    facts = [e for e in upto if e.report_id is None]
+    return profile_of(firm_id, fold(upto).values(), facts, taxonomy, as_of_position)
+
+
+def profile_of(
+    firm_id: UUID,
+    states: Iterable[ReportState],
+    facts: Sequence[Entry],
+    taxonomy: Taxonomy,
+    as_of_position: int,
+) -> Profile:
+    """The profile of a firm from its reports' states and the facts recorded about it
+    (licence checks and replies, in log order): what ``build_profile`` folds entries into,
+    and what the projector, which keeps report states, renders from directly."""
+    checks = [e.licence for e in facts if e.licence]
     licence = checks[-1] if checks else None
-    reports: list[ReportState] = sorted(states.values(), key=lambda r: r.first_position)
+    reports: list[ReportState] = sorted(states, key=_first_position)
     active = [r for r in reports if r.status == "active"]
     shown = active or reports
-    names, identifiers, seen_keys = [], [], set()
+    names: list[str] = []
+    identifiers: list[SeenIdentifier] = []
+    seen_keys: set[str] = set()
     for r in shown:
         subject = r.content.subject
         names += subject.names
@@ -102,8 +119,12 @@ def build_profile(
         last_report_at=max((r.submitted_at for r in reports), default=None),
         risk=assess(reports, taxonomy, licence),
         licence=licence,
-        replies=[e.reply for e in entries if e.position <= as_of_position and e.reply],
+        replies=[e.reply for e in facts if e.reply],
         disputed_reports=[r.report_id for r in reports if r.dispute == "pending"],
         report_ids=[r.report_id for r in reports],
         as_of_position=as_of_position,
     )
+
+
+def _first_position(report: ReportState) -> int:
+    return report.first_position

@@ -10,7 +10,7 @@ partners' one for it alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -19,42 +19,18 @@ import msgspec
 from psycopg import Connection, Cursor
 
 from projector import entries as stored_entries
-from projector.identity import identifier_key, name_key, normalise_name
-from projector.model import Entry, EntryKind
-from projector.profile import build_profile
+from projector.facts import REPORT_COLUMNS, Facts
+from projector.identity import normalise_name
+from projector.model import Entry, ReportState, fold
+from projector.profile import profile_of
 from projector.resolution import resolve
 from projector.risk import LEVELS
 from watchlist.domain.base import DomainEvent
-from watchlist.domain.contract import ReportContent
-from watchlist.domain.decision import FirmDecisionEvent, FirmsLinked
-from watchlist.domain.licence import LicenceCheckRecorded
-from watchlist.domain.organisation import OrganisationRegistered
-from watchlist.domain.reply import ReplyFiled
-from watchlist.domain.report import (
-    ConfidentialPartErased,
-    DisputeResolved,
-    EvidenceRegistered,
-    ReportAmended,
-    ReportDisputed,
-    ReportEvent,
-    ReportRetracted,
-    ReportSubmitted,
-)
+from watchlist.domain.report import ReportEvent, ReportSubmitted
 from watchlist.domain.taxonomy import Taxonomy
 from watchlist.persistence import insert_rows
 
 PARTNERS = "partners"
-# Columns of a report row while a batch is folded (see the reports table).
-ORGANISATION, SHARING, STATUS, VERSION, LAST = 1, 2, 3, 4, 6
-
-
-def match_keys(content: ReportContent) -> set[str]:
-    subject = content.subject
-    typed = [(i.kind, i.value) for i in subject.identifiers]
-    typed += [("website", w) for w in subject.websites]
-    keys = {identifier_key(kind, value, subject.country) for kind, value in typed}
-    keys |= {name_key(name, subject.country) for name in subject.names}
-    return {k for k in keys if k}
 
 
 class Projection:
@@ -79,171 +55,63 @@ class Projection:
     ) -> tuple[set[UUID], dict[UUID, list[Entry]]]:
         """Write the batch's facts; return the reports and firms it touches, and the entries
         of the reports it submits (whole in memory, so they need not be read back)."""
-        reports = _changed_reports(cur, batch)
-        keys: dict[UUID, set[str]] = {}
-        organisations: dict[UUID, str] = {}
-        decisions: dict[tuple[UUID, UUID], tuple[str, int]] = {}
-        made: list[Entry] = []
-        dirty: set[UUID] = set()
-        for position, event in batch:
-            entry: Entry | None = None
-            rid = event.originator_id
-            match event:
-                case OrganisationRegistered():
-                    organisations[rid] = event.name
-                case ReportSubmitted():
-                    reports[rid] = [
-                        rid,
-                        event.organisation_id,
-                        event.content.sharing,
-                        "active",
-                        event.originator_version,
-                        position,
-                        position,
-                    ]
-                    keys[rid] = match_keys(event.content)
-                    entry = Entry(
-                        position=position,
-                        time=event.timestamp,
-                        kind="submitted",
-                        report_id=rid,
-                        organisation_id=event.organisation_id,
-                        content=event.content,
-                    )
-                case ReportAmended():
-                    row = reports[rid]
-                    row[SHARING], row[VERSION], row[LAST] = (
-                        event.content.sharing,
-                        event.originator_version,
-                        position,
-                    )
-                    keys[rid] = match_keys(event.content)
-                    entry = Entry(
-                        position=position,
-                        time=event.timestamp,
-                        kind="amended",
-                        report_id=rid,
-                        organisation_id=reports[rid][ORGANISATION],
-                        content=event.content,
-                        reason=event.reason,
-                    )
-                case ReportRetracted():
-                    row = reports[rid]
-                    row[STATUS], row[VERSION], row[LAST] = (
-                        "retracted",
-                        event.originator_version,
-                        position,
-                    )
-                    entry = Entry(
-                        position=position,
-                        time=event.timestamp,
-                        kind="retracted",
-                        report_id=rid,
-                        organisation_id=reports[rid][ORGANISATION],
-                        reason=event.reason,
-                    )
-                case ConfidentialPartErased() | EvidenceRegistered():
-                    row = reports[rid]
-                    row[VERSION], row[LAST] = event.originator_version, position
-                    entry = Entry(
-                        position=position,
-                        time=event.timestamp,
-                        kind="erased" if isinstance(event, ConfidentialPartErased) else "evidence",
-                        report_id=rid,
-                        organisation_id=reports[rid][ORGANISATION],
-                        reason=_note(event),
-                    )
-                case ReplyFiled() | LicenceCheckRecorded():
-                    dirty.add(event.firm_id)
-                    entry = _firm_fact(position, event)
-                case ReportDisputed() | DisputeResolved():
-                    row = reports[rid]
-                    row[VERSION], row[LAST] = event.originator_version, position
-                    resolved = isinstance(event, DisputeResolved)
-                    entry = Entry(
-                        position=position,
-                        time=event.timestamp,
-                        kind="resolved" if resolved else "disputed",
-                        report_id=rid,
-                        organisation_id=reports[rid][ORGANISATION],
-                        outcome=event.outcome if isinstance(event, DisputeResolved) else None,
-                        reason=event.reason if isinstance(event, DisputeResolved) else None,
-                    )
-                case FirmDecisionEvent():
-                    kind: EntryKind = "linked" if isinstance(event, FirmsLinked) else "separated"
-                    pair = tuple(sorted((event.firm_a, event.firm_b)))
-                    decisions[pair] = (kind, position)  # type: ignore[index]
-                    dirty |= set(pair)
-                    entry = Entry(
-                        position=position,
-                        time=event.timestamp,
-                        kind=kind,
-                        organisation_id=event.organisation_id,
-                        reason=event.reason,
-                        firm_a=event.firm_a,
-                        firm_b=event.firm_b,
-                    )
-            if entry is not None:
-                made.append(entry)
-        rows = [stored_entries.to_row(entry) for entry in made]
-        self._write_facts(cur, organisations, reports, keys, decisions, rows)
-        return dirty | set(reports), _of_new_reports(made)
+        facts = Facts(reports=_changed_reports(cur, batch))
+        made = facts.add(batch)
+        self.write_facts(cur, facts, upsert=True)
+        copy_rows(cur, stored_entries.TABLE, [stored_entries.to_row(e) for e in made])
+        return facts.named_firms | set(facts.reports), _of_new_reports(made)
 
     @staticmethod
-    def _write_facts(
-        cur: Cursor[Any],
-        organisations: dict[UUID, str],
-        reports: dict[UUID, list[Any]],
-        keys: dict[UUID, set[str]],
-        decisions: dict[tuple[UUID, UUID], tuple[str, int]],
-        rows: list[tuple[Any, ...]],
-    ) -> None:
-        if organisations:
-            cur.execute(
-                *insert_rows(
-                    "organisations",
-                    [("organisation_id", "uuid"), ("name", "text")],
-                    list(organisations.items()),
-                    "ON CONFLICT (organisation_id) DO UPDATE SET name = excluded.name",
+    def write_facts(cur: Cursor[Any], facts: Facts, *, upsert: bool) -> None:
+        """Organisations, reports, their keys and decisions; ``upsert`` over rows the
+        generation may already hold, or else (into empty tables) by COPY alone."""
+        if facts.organisations:
+            rows = list(facts.organisations.items())
+            if upsert:
+                cur.execute(
+                    *insert_rows(
+                        "organisations",
+                        [("organisation_id", "uuid"), ("name", "text")],
+                        rows,
+                        "ON CONFLICT (organisation_id) DO UPDATE SET name = excluded.name",
+                    )
                 )
-            )
-        if reports:
-            cur.execute(
-                *insert_rows(
-                    "reports",
-                    [
-                        ("report_id", "uuid"),
-                        ("organisation_id", "uuid"),
-                        ("sharing", "text"),
-                        ("status", "text"),
-                        ("version", "integer"),
-                        ("first_position", "bigint"),
-                        ("last_position", "bigint"),
-                    ],
-                    list(reports.values()),
-                    "ON CONFLICT (report_id) DO UPDATE SET sharing = excluded.sharing, "
-                    "status = excluded.status, version = excluded.version, "
-                    "last_position = excluded.last_position",
+            else:
+                copy_rows(cur, "organisations (organisation_id, name)", rows)
+        if facts.reports:
+            if upsert:
+                cur.execute(
+                    *insert_rows(
+                        "reports",
+                        REPORT_COLUMNS,
+                        list(facts.reports.values()),
+                        "ON CONFLICT (report_id) DO UPDATE SET sharing = excluded.sharing, "
+                        "status = excluded.status, version = excluded.version, "
+                        "last_position = excluded.last_position",
+                    )
                 )
-            )
-        if keys:
-            cur.execute("DELETE FROM report_keys WHERE report_id = ANY(%s)", (list(keys),))
-            copy_rows(
-                cur,
-                "report_keys (report_id, key)",
-                [(r, k) for r, ks in keys.items() for k in sorted(ks)],
-            )
-        if decisions:
-            cur.execute(
-                *insert_rows(
-                    "decisions",
-                    [("a", "uuid"), ("b", "uuid"), ("kind", "text"), ("position", "bigint")],
-                    [(a, b, kind, position) for (a, b), (kind, position) in decisions.items()],
-                    "ON CONFLICT (a, b) DO UPDATE SET kind = excluded.kind, "
-                    "position = excluded.position",
+            else:
+                columns = ", ".join(name for name, _ in REPORT_COLUMNS)
+                copy_rows(cur, f"reports ({columns})", list(facts.reports.values()))
+        if facts.keys:
+            if upsert:
+                cur.execute(
+                    "DELETE FROM report_keys WHERE report_id = ANY(%s)", (list(facts.keys),)
                 )
-            )
-        copy_rows(cur, stored_entries.TABLE, rows)
+            copy_rows(cur, "report_keys (report_id, key)", facts.key_rows())
+        if facts.decisions:
+            if upsert:
+                cur.execute(
+                    *insert_rows(
+                        "decisions",
+                        [("a", "uuid"), ("b", "uuid"), ("kind", "text"), ("position", "bigint")],
+                        facts.decision_rows(),
+                        "ON CONFLICT (a, b) DO UPDATE SET kind = excluded.kind, "
+                        "position = excluded.position",
+                    )
+                )
+            else:
+                copy_rows(cur, "decisions (a, b, kind, position)", facts.decision_rows())
 
     # Conclusions: firms
 
@@ -304,28 +172,41 @@ class Projection:
         # (and decisions, which name firms) are read back.
         earlier = [r for r in ids if r not in fresh]
         loaded = stored_entries.load(cur, earlier, decisions_of=ids)
-        entries = _Entries(sorted([*loaded, *(e for r in fresh for e in fresh[r])], key=_position))
-        # Each connected group of reports (by keys and links) is rendered on its own, so
-        # that what a batch holds together never changes which views render what.
+        timelines = Timelines.of_entries(
+            sorted([*loaded, *(e for r in fresh for e in fresh[r])], key=_position)
+        )
+        rows = Rows(before)
+        for group in self.groups(reports, keys, links):
+            self.render(group, keys, links, separations, timelines, rows)
+        rows.write(cur)
+
+    @staticmethod
+    def groups(
+        reports: Sequence[tuple[Any, ...]],
+        keys: Mapping[UUID, Iterable[str]],
+        links: Sequence[tuple[UUID, UUID]],
+    ) -> list[list[tuple[Any, ...]]]:
+        """Reports (report id, organisation, sharing, first position) in connected groups,
+        by keys and links. Each group is rendered on its own, so that what a batch holds
+        together never changes which views render what."""
         everything = resolve([(r, pos) for r, _, _, pos in reports], keys, links, [])
         groups: dict[UUID, list[tuple[Any, ...]]] = {}
         for row in reports:
             groups.setdefault(everything[row[0]], []).append(row)
-        rows = _Rows(before)
-        for group in groups.values():
-            self._render(group, keys, links, separations, entries, rows)
-        rows.write(cur)
+        return list(groups.values())
 
-    def _render(
+    def render(
         self,
         group: list[tuple[Any, ...]],
-        keys: dict[UUID, list[str]],
-        links: list[tuple[UUID, UUID]],
-        separations: list[tuple[UUID, UUID]],
-        entries: _Entries,
-        rows: _Rows,
+        keys: Mapping[UUID, Iterable[str]],
+        links: Sequence[tuple[UUID, UUID]],
+        separations: Sequence[tuple[UUID, UUID]],
+        timelines: Timelines,
+        rows: Rows,
     ) -> None:
-        """Firms of one connected group of reports, in every view that sees it differently."""
+        """Firms of one connected group of reports, in every view that sees it differently.
+
+        ``links`` and ``separations`` are pairs of report ids, in decision order."""
         private_owners = sorted({str(org) for _, org, sharing, _ in group if sharing == "private"})
         partner_firms: set[UUID] = set()
         for view in [PARTNERS, *private_owners]:
@@ -335,26 +216,26 @@ class Projection:
                 if sharing == "partners" or str(org) == view
             ]
             firm_of = resolve(visible, keys, links, separations)
-            self._view_rows(view, firm_of, entries, rows)
+            self._view_rows(view, firm_of, timelines, rows)
             if view == PARTNERS:
                 partner_firms = set(firm_of.values())
             else:
                 rows.overridden += [(view, f) for f in sorted(partner_firms)]
 
     def _view_rows(
-        self, view: str, firm_of: dict[UUID, UUID], entries: _Entries, rows: _Rows
+        self, view: str, firm_of: dict[UUID, UUID], timelines: Timelines, rows: Rows
     ) -> None:
         rows.memberships += [(view, r, f) for r, f in sorted(firm_of.items())]
         members: dict[UUID, set[UUID]] = {}
         for report, firm in firm_of.items():
             members.setdefault(firm, set()).add(report)
         for firm_id in sorted(members):
-            own = entries.of_firm(members[firm_id])
-            last = max(e.position for e in own)
+            states, facts = timelines.of_firm(members[firm_id])
+            last = max([s.last_position for s in states] + [f.position for f in facts])
             if rows.before.unchanged(view, firm_id, members[firm_id], last):
                 rows.kept.add((view, firm_id))
                 continue
-            profile = build_profile(firm_id, own, self.taxonomy, last)
+            profile = profile_of(firm_id, states, facts, self.taxonomy, last)
             rows.firms.append(
                 (
                     view,
@@ -372,22 +253,30 @@ class Projection:
             rows.names += [(view, firm_id, n) for n in _search_names(profile.names)]
 
 
-class _Entries:
-    """A cluster's entries, found by report, so a firm's timeline is gathered in one pass."""
+class Timelines:
+    """Report states and the facts recorded about firms: what firm profiles are made of.
 
-    def __init__(self, entries: list[Entry]) -> None:
-        self.by_report: dict[UUID, list[Entry]] = {}
-        self.decisions: list[Entry] = []
-        for entry in entries:
-            if entry.report_id is not None:
-                self.by_report.setdefault(entry.report_id, []).append(entry)
-            else:
-                self.decisions.append(entry)
+    A report's state is folded once, whatever number of views show it.
+    """
 
-    def of_firm(self, members: set[UUID]) -> list[Entry]:
-        own = [e for m in members for e in self.by_report.get(m, ())]
-        own += [d for d in self.decisions if d.firm_a in members or d.firm_b in members]
-        return sorted(own, key=lambda e: e.position)
+    def __init__(self, states: dict[UUID, ReportState], facts: Iterable[Entry]) -> None:
+        self.states = states
+        self.facts_of: dict[UUID, list[Entry]] = {}
+        for fact in facts:
+            for firm in {fact.firm_a, fact.firm_b}:
+                if firm is not None:
+                    self.facts_of.setdefault(firm, []).append(fact)
+
+    @classmethod
+    def of_entries(cls, entries: list[Entry]) -> Timelines:
+        """From timeline entries, in log order."""
+        return cls(fold(entries), (e for e in entries if e.report_id is None))
+
+    def of_firm(self, members: set[UUID]) -> tuple[list[ReportState], list[Entry]]:
+        """The states of a firm's reports, and the facts naming any of them, in log order."""
+        states = [self.states[m] for m in members]
+        facts = {f.position: f for m in members for f in self.facts_of.get(m, ())}
+        return states, [facts[p] for p in sorted(facts)]
 
 
 class _Before:
@@ -435,10 +324,11 @@ class _Before:
 
 
 @dataclass
-class _Rows:
-    """Read-model rows of a batch, written together: only what differs from before."""
+class Rows:
+    """Read-model rows of a batch, written together: only what differs from ``before``
+    (by default, an empty generation)."""
 
-    before: _Before
+    before: _Before = field(default_factory=lambda: _Before(set(), {}, set()))
     memberships: list[tuple[Any, ...]] = field(default_factory=list)
     firms: list[tuple[Any, ...]] = field(default_factory=list)
     names: list[tuple[Any, ...]] = field(default_factory=list)
@@ -535,27 +425,6 @@ def _of_new_reports(entries: list[Entry]) -> dict[UUID, list[Entry]]:
 
 def _position(entry: Entry) -> int:
     return entry.position
-
-
-def _firm_fact(position: int, event: ReplyFiled | LicenceCheckRecorded) -> Entry:
-    """The timeline entry of a fact recorded about a firm, not about one of its reports."""
-    reply = event.reply if isinstance(event, ReplyFiled) else None
-    return Entry(
-        position=position,
-        time=event.timestamp,
-        kind="reply" if reply else "licence_check",
-        organisation_id=event.organisation_id,
-        firm_a=event.firm_id,
-        reply=reply,
-        licence=event.check if isinstance(event, LicenceCheckRecorded) else None,
-    )
-
-
-def _note(event: ConfidentialPartErased | EvidenceRegistered) -> str:
-    if isinstance(event, ConfidentialPartErased):
-        return event.reason
-    file = event.evidence
-    return f"{file.media_type}, {file.size} bytes, SHA-256 {file.sha256}: {file.description}"
 
 
 def _search_names(names: Iterable[str]) -> list[str]:

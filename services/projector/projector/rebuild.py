@@ -12,13 +12,12 @@ from psycopg.rows import tuple_row
 
 from projector import tables
 from projector.projection import Projection
+from projector.replay import Replay
 from projector.runner import LOCK_KEY, decode, event_recorder
 from watchlist.database import Database
 from watchlist.domain.taxonomy import Taxonomy
 
-# A replay folds this many events per transaction. Each batch renders every firm it touches
-# once, from all that firm's facts; large batches render a large firm once rather than once
-# per thousand events.
+# A replay reads the log this many events at a time.
 REPLAY_BATCH = 100_000
 
 
@@ -45,14 +44,8 @@ def rebuild(database: Database, taxonomy: Taxonomy, batch_size: int = REPLAY_BAT
             with conn.transaction():
                 row = conn.execute(f"SELECT generation FROM {tables.POINTER} FOR UPDATE").fetchone()
                 replaced = None if row is None else int(row[0])
-                position, more = _replay(
-                    conn,
-                    recorder,
-                    projection,
-                    generation,
-                    position,
-                    batch_size,
-                    in_transaction=True,
+                position, more = _catch_up(
+                    conn, recorder, projection, generation, position, batch_size
                 )
                 events += more
                 conn.execute(
@@ -78,9 +71,16 @@ def build(
 ) -> tuple[int, int, int]:
     """A new generation, not live, replayed from the log: (generation, position, events)."""
     tables.ensure_pointer(conn)
-    generation = tables.create_generation(conn)
-    position, events = _replay(conn, recorder, projection, generation, 0, batch_size, up_to=up_to)
-    return generation, position, events
+    generation = tables.create_generation(conn, indexes=False)
+    replay = Replay(projection)
+    with conn.transaction(), conn.cursor() as cur:
+        tables.use_generation(conn, generation)
+        while batch := recorder.select_notifications(
+            start=replay.position, limit=batch_size, stop=up_to, inclusive_of_start=False
+        ):
+            replay.add(cur, decode(batch))
+        replay.finish(cur)
+    return generation, replay.position, replay.events
 
 
 def dump(conn: psycopg.Connection[Any], generation: int) -> dict[str, list[tuple[Any, ...]]]:
@@ -104,32 +104,24 @@ def dump(conn: psycopg.Connection[Any], generation: int) -> dict[str, list[tuple
     return found
 
 
-def _replay(
+def _catch_up(
     conn: psycopg.Connection[Any],
     recorder: Any,
     projection: Projection,
     generation: int,
     after: int,
     batch_size: int,
-    *,
-    in_transaction: bool = False,
-    up_to: int | None = None,
 ) -> tuple[int, int]:
+    """Project what the log gained since ``after`` onto ``generation``, as the live projector
+    would, in the caller's transaction: (position, events)."""
     position, count = after, 0
-    while True:
-        batch = recorder.select_notifications(
-            start=position, limit=batch_size, stop=up_to, inclusive_of_start=False
-        )
-        if not batch:
-            return position, count
-        if in_transaction:
-            tables.use_generation(conn, generation)
-            projection.apply(conn, decode(batch))
-        else:
-            with conn.transaction():
-                tables.use_generation(conn, generation)
-                projection.apply(conn, decode(batch))
+    while batch := recorder.select_notifications(
+        start=position, limit=batch_size, inclusive_of_start=False
+    ):
+        tables.use_generation(conn, generation)
+        projection.apply(conn, decode(batch))
         position, count = batch[-1].id, count + len(batch)
+    return position, count
 
 
 @dataclass(frozen=True)

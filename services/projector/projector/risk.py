@@ -57,13 +57,12 @@ class Assessment(msgspec.Struct, frozen=True, kw_only=True):
     explanation: list[Contribution]
 
 
-def _dispute_note(dispute: str | None) -> str:
-    """A pending dispute stays visible; an upheld report counts as before."""
-    return {
-        "pending": "disputed by the firm: pending",
-        "upheld": "dispute upheld",
-        "corrected": "corrected after a dispute",
-    }.get(dispute or "", "")
+# A pending dispute stays visible; an upheld report counts as before.
+DISPUTE_NOTES = {
+    "pending": "disputed by the firm: pending",
+    "upheld": "dispute upheld",
+    "corrected": "corrected after a dispute",
+}
 
 
 def level_for(score: float) -> Level:
@@ -79,33 +78,7 @@ def assess(
     reports: Iterable[ReportState], taxonomy: Taxonomy, licence: LicenceCheck | None = None
 ) -> Assessment:
     ordered = sorted(reports, key=lambda r: r.first_position)
-    candidates: list[Contribution] = []
-    for report in ordered:
-        reliability = report.content.source.reliability
-        for indicator in report.content.indicators:
-            known = taxonomy.indicators.get(indicator.code)
-            weight = known.weight if known else 0
-            retracted = report.status == "retracted"
-            points = (
-                0.0
-                if retracted
-                else round(
-                    weight * GRADE_FACTOR[indicator.grade] * RELIABILITY_FACTOR[reliability], 2
-                )
-            )
-            candidates.append(
-                Contribution(
-                    report_id=report.report_id,
-                    organisation_id=report.organisation_id,
-                    indicator=indicator.code,
-                    grade=indicator.grade,
-                    reliability=reliability,
-                    weight=weight,
-                    points=points,
-                    counted=not retracted,
-                    note="retracted: counts zero" if retracted else _dispute_note(report.dispute),
-                )
-            )
+    candidates = [c for report in ordered for c in contributions(report, taxonomy)]
     # The strongest report of each (organisation, indicator) counts; ties go to the earliest.
     best: dict[tuple[UUID | None, str], Contribution] = {}
     for c in candidates:
@@ -142,3 +115,38 @@ def assess(
     return Assessment(
         model=MODEL_VERSION, score=score, level=level_for(score), explanation=explanation
     )
+
+
+def contributions(report: ReportState, taxonomy: Taxonomy) -> list[Contribution]:
+    """A report's points for each of its indicators, before its organisation's stronger
+    reports are preferred. Kept on the report's state (a process has one taxonomy), so a
+    report shown in many views of a firm is weighed once."""
+    if report.contributions is not None:
+        return report.contributions
+    reliability = report.content.source.reliability
+    retracted = report.status == "retracted"
+    note = "retracted: counts zero" if retracted else DISPUTE_NOTES.get(report.dispute or "", "")
+    found = []
+    for indicator in report.content.indicators:
+        known = taxonomy.indicators.get(indicator.code)
+        weight = known.weight if known else 0
+        points = (
+            0.0
+            if retracted
+            else round(weight * GRADE_FACTOR[indicator.grade] * RELIABILITY_FACTOR[reliability], 2)
+        )
+        found.append(
+            Contribution(
+                report_id=report.report_id,
+                organisation_id=report.organisation_id,
+                indicator=indicator.code,
+                grade=indicator.grade,
+                reliability=reliability,
+                weight=weight,
+                points=points,
+                counted=not retracted,
+                note=note,
+            )
+        )
+    report.contributions = found
+    return found

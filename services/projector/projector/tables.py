@@ -46,7 +46,6 @@ GENERATION_DDL = [
         report_id uuid NOT NULL,
         key text NOT NULL,
         PRIMARY KEY (report_id, key))""",
-    "CREATE INDEX report_keys_by_key ON report_keys (key)",
     # One row per event about a report or a firm: the timeline, and what profiles fold.
     """CREATE TABLE entries (
         position bigint PRIMARY KEY,
@@ -61,9 +60,6 @@ GENERATION_DDL = [
         licence jsonb,
         reply jsonb,
         outcome text)""",
-    "CREATE INDEX entries_by_report ON entries (report_id, position)",
-    "CREATE INDEX entries_by_firm_a ON entries (firm_a) WHERE firm_a IS NOT NULL",
-    "CREATE INDEX entries_by_firm_b ON entries (firm_b) WHERE firm_b IS NOT NULL",
     # Investigators' decisions: links and separations between reports (firm ids).
     """CREATE TABLE decisions (
         a uuid NOT NULL,
@@ -71,7 +67,6 @@ GENERATION_DDL = [
         kind text NOT NULL,
         position bigint NOT NULL,
         PRIMARY KEY (a, b))""",
-    "CREATE INDEX decisions_by_b ON decisions (b)",
     # Which firm each report belongs to, per view: 'partners' (shared reports only)
     # or an organisation's own view (shared reports and its private ones).
     """CREATE TABLE memberships (
@@ -79,8 +74,6 @@ GENERATION_DDL = [
         report_id uuid NOT NULL,
         firm_id uuid NOT NULL,
         PRIMARY KEY (view, report_id))""",
-    "CREATE INDEX memberships_by_firm ON memberships (view, firm_id)",
-    "CREATE INDEX memberships_by_report ON memberships (report_id)",
     """CREATE TABLE firms (
         view text NOT NULL,
         firm_id uuid NOT NULL,
@@ -98,13 +91,25 @@ GENERATION_DDL = [
         firm_id uuid NOT NULL,
         name text NOT NULL,
         PRIMARY KEY (view, firm_id, name))""",
-    "CREATE INDEX firm_names_trgm ON firm_names USING gin (name gin_trgm_ops)",
-    "CREATE INDEX firms_by_level ON firms (view, level_rank, firm_id)",
     # Partner-view firms that an organisation's private reports reshape in its own view.
     """CREATE TABLE overridden (
         view text NOT NULL,
         firm_id uuid NOT NULL,
         PRIMARY KEY (view, firm_id))""",
+]
+
+
+# Secondary indexes, apart: a replay fills empty tables first and indexes them once after.
+GENERATION_INDEXES = [
+    "CREATE INDEX report_keys_by_key ON report_keys (key)",
+    "CREATE INDEX entries_by_report ON entries (report_id, position)",
+    "CREATE INDEX entries_by_firm_a ON entries (firm_a) WHERE firm_a IS NOT NULL",
+    "CREATE INDEX entries_by_firm_b ON entries (firm_b) WHERE firm_b IS NOT NULL",
+    "CREATE INDEX decisions_by_b ON decisions (b)",
+    "CREATE INDEX memberships_by_firm ON memberships (view, firm_id)",
+    "CREATE INDEX memberships_by_report ON memberships (report_id)",
+    "CREATE INDEX firm_names_trgm ON firm_names USING gin (name gin_trgm_ops)",
+    "CREATE INDEX firms_by_level ON firms (view, level_rank, firm_id)",
     "CREATE INDEX overridden_by_firm ON overridden (firm_id)",
 ]
 
@@ -126,8 +131,9 @@ def live_generation(conn: Connection[Any]) -> int | None:
     return None if row is None else int(row[0])
 
 
-def create_generation(conn: Connection[Any]) -> int:
-    """A new, empty generation schema; not live until swapped in."""
+def create_generation(conn: Connection[Any], *, indexes: bool = True) -> int:
+    """A new, empty generation schema; not live until swapped in. Without ``indexes`` its
+    secondary indexes wait for ``create_indexes``."""
     with conn.transaction():
         with conn.cursor(row_factory=tuple_row) as cur:
             row = cur.execute(
@@ -140,9 +146,15 @@ def create_generation(conn: Connection[Any]) -> int:
         schema = sql.Identifier(schema_name(generation))
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(schema))
         conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(schema))
-        for statement in GENERATION_DDL:
+        for statement in GENERATION_DDL + (GENERATION_INDEXES if indexes else []):
             conn.execute(statement)
     return generation
+
+
+def create_indexes(conn: Connection[Any]) -> None:
+    """The secondary indexes of the generation on the search_path, built in one pass each."""
+    for statement in GENERATION_INDEXES:
+        conn.execute(statement)
 
 
 def drop_generation(conn: Connection[Any], generation: int) -> None:

@@ -49,7 +49,13 @@ def projector(
 
 
 @projector.command("rebuild")
-@click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=100_000, show_default=True)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 1_000_000),
+    default=100_000,
+    show_default=True,
+    help="Events read from the log at a time",
+)
 @click.pass_context
 def projector_rebuild(ctx: click.Context, batch_size: int) -> None:
     """Build fresh read models beside the live ones, then swap them in at once."""
