@@ -21,6 +21,7 @@ from psycopg.rows import tuple_row
 from projector import tables
 
 Row = tuple[Any, ...]
+_INDEX_ONLY = ("SET LOCAL enable_seqscan = off", "SET LOCAL jit = off")
 
 
 class NotProjected(Exception):
@@ -53,30 +54,29 @@ def read_by_index(conn: Connection[Any], statement: Callable[[str], str], params
     The planner cannot price the trigram operator and scans every name; the
     setting must hold while the statement is planned, so it travels with it in
     one simple-protocol batch (parameters bound by the client, safely quoted).
+    With sequential scans priced out, the one-row pointer and tracking tables
+    make any plan look costly enough to compile: JIT goes off too.
     """
 
     def run(_: psycopg.Cursor[Any], s: str) -> list[Row]:
         with ClientCursor(conn, row_factory=tuple_row) as cur:
             try:
-                cur.execute(
-                    f"BEGIN; SET LOCAL enable_seqscan = off; {statement(s)}; COMMIT", params
-                )
+                cur.execute("; ".join(("BEGIN", *_INDEX_ONLY, statement(s), "COMMIT")), params)
             except psycopg.Error:
                 if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
                     conn.execute("ROLLBACK")
                 raise
-            cur.nextset()
-            cur.nextset()
+            for _skipped in ("BEGIN", *_INDEX_ONLY):  # on to the statement's own result
+                cur.nextset()
             return cur.fetchall()
 
-    if not conn.autocommit:  # inside the caller's transaction: plain statements, as before
-        return _retrying(
-            conn,
-            lambda cur, s: (
-                cur.execute("SET LOCAL enable_seqscan = off"),
-                cur.execute(statement(s), params).fetchall(),
-            )[1],
-        )
+    def in_transaction(cur: psycopg.Cursor[Any], s: str) -> list[Row]:
+        for setting in _INDEX_ONLY:
+            cur.execute(setting)
+        return cur.execute(statement(s), params).fetchall()
+
+    if not conn.autocommit:  # inside the caller's transaction: its statements, as they come
+        return _retrying(conn, in_transaction)
     return _retrying(conn, run)
 
 
