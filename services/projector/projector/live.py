@@ -86,9 +86,7 @@ def _retrying(
     generation = _seen.generation
     for _ in range(3):
         if generation is None:
-            generation = tables.live_generation(conn)
-            if generation is None:
-                raise NotProjected("the projector has not built the read models yet")
+            generation = _pointer(conn)
         try:
             with _atomic(conn), conn.cursor(row_factory=tuple_row) as cur:
                 rows = run(cur, schema(generation))
@@ -103,6 +101,17 @@ def _retrying(
             return rows
         generation = live
     raise RuntimeError("the live read model kept changing under a read")
+
+
+def _pointer(conn: Connection[Any]) -> int:
+    try:
+        with _atomic(conn):
+            generation = tables.live_generation(conn)
+    except psycopg.errors.UndefinedTable:  # not even the pointer: no projector ever ran
+        generation = None
+    if generation is None:
+        raise NotProjected("the projector has not built the read models yet")
+    return generation
 
 
 def _atomic(conn: Connection[Any]) -> AbstractContextManager[Any]:
