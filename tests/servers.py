@@ -45,12 +45,12 @@ def free_port() -> int:
 
 
 class Up:
-    """`watchlist up` in a subprocess, read line by line until it serves."""
+    """`watchlist up` (or ``command``) in a subprocess, read line by line until it serves."""
 
-    def __init__(self, env: dict[str, str], *args: str) -> None:
+    def __init__(self, env: dict[str, str], *args: str, command: str = "up") -> None:
         self.port = free_port()
         self.process = subprocess.Popen(
-            [WATCHLIST, "up", "--port", str(self.port), *args],
+            [WATCHLIST, command, "--port", str(self.port), *args],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -65,10 +65,12 @@ class Up:
         else:
             raise AssertionError("\n".join(self.lines))
         self.url = f"http://127.0.0.1:{self.port}"
+        # `serve` runs no projector: being up is all it can promise.
+        health = "/health/ready" if command == "up" else "/health/live"
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.url}/health/ready").status_code == 200:
+                if httpx.get(f"{self.url}{health}").status_code == 200:
                     return
             except httpx.TransportError:
                 time.sleep(0.1)

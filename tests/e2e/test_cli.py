@@ -64,7 +64,8 @@ def test_up_serves_reports_and_stops_cleanly_on_sigterm(cli_env):
     organisation = run(cli_env, "org", "add", "Shymkent legal centre", "--json")
     reporter = run(cli_env, "key", "issue", organisation["id"], "--role", "reporter", "--json")
 
-    up = Up(cli_env)
+    # A revoked key may work on for the seconds the API trusts a checked key: none here.
+    up = Up(cli_env | {"WATCHLIST_KEY_CACHE_SECONDS": "0"})
     try:
         demo_key = up.demo_key()
         assert demo_key is not None, up.lines
@@ -150,3 +151,27 @@ def test_import_reports_progress_rejects_and_a_summary_then_records_nothing_twic
     assert reject["errors"][0]["path"] == "$.sharing"
     again = json.loads(second.stdout)
     assert (again["imported"], again["rejected"], again["skipped_already_imported"]) == (0, 1, 2)
+
+
+def test_serve_with_workers_answers_and_logs_every_request_then_stops(cli_env):
+    organisation = run(cli_env, "org", "add", "Osh migrants' hotline", "--json")
+    auditor = run(cli_env, "key", "issue", organisation["id"], "--role", "auditor", "--json")
+    headers = {"Authorization": f"Bearer {auditor['key']}"}
+
+    served = Up(cli_env, "--workers", "2", command="serve")
+    try:
+        # A new connection each time: the workers share the port between them.
+        answers = [httpx.get(f"{served.url}/v1/firms", headers=headers) for _ in range(8)]
+        logged = httpx.get(
+            f"{served.url}/v1/audit/access",
+            params={"org": organisation["id"], "limit": 100},
+            headers=headers,
+        )
+    finally:
+        code, rest = served.stop(signal.SIGTERM)
+
+    assert [a.status_code for a in answers] == [200] * 8
+    assert [e["route"] for e in logged.json()["items"]].count("/v1/firms") == 8
+    assert "workers:  2" in "\n".join(served.lines)
+    assert code == 0
+    assert "Watchlist stopped." in rest

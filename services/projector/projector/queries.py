@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from psycopg import Connection
 from psycopg.rows import tuple_row
 
 from projector import entries as stored_entries
-from projector import tables
+from projector import live, tables
 from projector.identity import normalise_name, search_keys
 from projector.model import Entry
 from projector.profile import Profile, build_profile
@@ -30,12 +31,9 @@ T = TypeVar("T")
 PARTNERS = "partners"
 VISIBLE = (
     "(f.view = %(me)s OR (f.view = 'partners' AND NOT EXISTS ("
-    "SELECT 1 FROM overridden o WHERE o.view = %(me)s AND o.firm_id = f.firm_id)))"
+    "SELECT 1 FROM {s}.overridden o WHERE o.view = %(me)s AND o.firm_id = f.firm_id)))"
 )
-
-
-class NotProjected(Exception):
-    """No read model exists yet: the projector has never run."""
+NotProjected = live.NotProjected
 
 
 class Moved(msgspec.Struct, frozen=True):
@@ -103,9 +101,14 @@ def _position(cur: psycopg.Cursor[Any]) -> int:
     return int(row[0]) if row else 0
 
 
+@cache
+def _position_statement(s: str) -> str:
+    return f"SELECT p.generation, t.position FROM {tables.POINTER} p CROSS JOIN {s}.tracking t"
+
+
 def projected_position(conn: Connection[Any]) -> int:
     try:
-        return _read(conn, _position)
+        return int(live.read(conn, _position_statement, ())[0][1])
     except NotProjected:
         return 0
 
@@ -135,6 +138,33 @@ def _members(cur: psycopg.Cursor[Any], view: str, firm_id: UUID) -> list[UUID]:
     return [row[0] for row in cur.fetchall()]
 
 
+@cache
+def _profile_statement(s: str) -> str:
+    # Where the viewer sees the firm (its own view first), and if the firm is still
+    # itself there, its stored profile as the live position's answer.
+    return (
+        "SELECT p.generation, t.position, m.view, m.firm_id, "
+        f"(SELECT f.profile || jsonb_build_object('as_of_position', t.position) FROM {s}.firms f"
+        "  WHERE f.view = m.view AND f.firm_id = m.firm_id AND m.firm_id = %(firm)s)::text "
+        f"FROM {tables.POINTER} p CROSS JOIN {s}.tracking t LEFT JOIN LATERAL ("
+        f"  SELECT view, firm_id FROM {s}.memberships WHERE report_id = %(firm)s"
+        "  AND view IN (%(me)s, 'partners') ORDER BY view = 'partners' LIMIT 1) m ON true"
+    )
+
+
+def firm_json(conn: Connection[Any], viewer: UUID, firm_id: UUID) -> bytes | Moved | None:
+    """The live profile as the JSON the projector stored, ``as_of_position`` set to now."""
+    row = live.read(conn, _profile_statement, {"firm": firm_id, "me": str(viewer)})[0]
+    _, _, view, current, profile = row
+    if view is None:
+        return None
+    if current != firm_id:
+        return Moved(merged_into=current)
+    assert profile is not None, f"firm {firm_id} has members but no profile"
+    # PostgreSQL writes jsonb with a space after every ':' and ','; answer compact JSON.
+    return msgspec.json.format(str(profile).encode(), indent=-1)
+
+
 def firm(
     conn: Connection[Any],
     viewer: UUID,
@@ -143,19 +173,15 @@ def firm(
     as_of: int | datetime | None = None,
 ) -> Profile | Moved | None:
     me = str(viewer)
+    if as_of is None:
+        found = firm_json(conn, viewer, firm_id)
+        return msgspec.json.decode(found, type=Profile) if isinstance(found, bytes) else found
 
     def read(cur: psycopg.Cursor[Any]) -> Profile | Moved | None:
         view = _locate(cur, me, firm_id)
         if not isinstance(view, str):
             return view
         position = _position(cur)
-        if as_of is None:
-            row = cur.execute(
-                "SELECT profile::text FROM firms WHERE view = %s AND firm_id = %s", (view, firm_id)
-            ).fetchone()
-            assert row is not None
-            profile = msgspec.json.decode(row[0], type=Profile)
-            return msgspec.structs.replace(profile, as_of_position=position)
         limit = as_of if isinstance(as_of, int) else _position_at(cur, as_of)
         limit = min(limit, position)
         members = _members(cur, view, firm_id)
@@ -281,6 +307,53 @@ def report_firm(conn: Connection[Any], viewer: UUID, report_id: UUID) -> tuple[U
         return None
 
 
+_FILTERS = (
+    " AND (%(country)s::text IS NULL OR f.country = %(country)s)"
+    " AND (%(level)s::int IS NULL OR f.level_rank = %(level)s)"
+)
+_COLUMNS = "f.firm_id, f.display_name, f.country, f.level, f.score, f.organisations"
+
+
+def _with_position(s: str, page: str, order: str) -> str:
+    """``page`` joined onto the pointer and the position: one row even when it is empty."""
+    return (
+        f"SELECT p.generation, t.position, page.* FROM {tables.POINTER} p "
+        f"CROSS JOIN {s}.tracking t LEFT JOIN ({page}) page ON true ORDER BY {order}"
+    )
+
+
+@cache
+def _browse_statement(s: str) -> str:
+    return _with_position(
+        s,
+        f"SELECT {_COLUMNS}, f.level_rank FROM {s}.firms f WHERE {VISIBLE.format(s=s)}{_FILTERS} "
+        "AND (f.level_rank, f.firm_id) < (%(rank)s, %(after)s) "
+        "ORDER BY f.level_rank DESC, f.firm_id DESC LIMIT %(limit)s",
+        "page.level_rank DESC, page.firm_id DESC",
+    )
+
+
+@cache
+def _search_statement(s: str) -> str:
+    return _with_position(
+        s,
+        "WITH exact AS (SELECT DISTINCT m.view, m.firm_id, 2.0::float8 AS match "
+        f"  FROM {s}.report_keys k JOIN {s}.memberships m ON m.report_id = k.report_id "
+        "  WHERE k.key = ANY(%(keys)s) AND m.view IN (%(me)s, 'partners')), "
+        "named AS (SELECT n.view, n.firm_id, max(similarity(n.name, %(name)s)) AS match "
+        f"  FROM {s}.firm_names n WHERE n.name %% %(name)s AND n.view IN (%(me)s, 'partners') "
+        "  GROUP BY n.view, n.firm_id), "
+        "hits AS (SELECT view, firm_id, max(match) AS match FROM "
+        "  (SELECT * FROM exact UNION ALL SELECT * FROM named) h GROUP BY view, firm_id) "
+        f"SELECT {_COLUMNS}, h.match, f.level_rank FROM hits h JOIN {s}.firms f "
+        "  ON f.view = h.view AND f.firm_id = h.firm_id "
+        f"WHERE {VISIBLE.format(s=s)}{_FILTERS} "
+        "ORDER BY h.match DESC, f.level_rank DESC, f.firm_id "
+        "OFFSET %(offset)s LIMIT %(limit)s",
+        "page.match DESC, page.level_rank DESC, page.firm_id",
+    )
+
+
 def search(
     conn: Connection[Any],
     viewer: UUID,
@@ -295,66 +368,30 @@ def search(
         "me": str(viewer),
         "country": country,
         "level": LEVELS.index(level) if level else None,
+        "limit": limit + 1,
     }
-    filters = (
-        " AND (%(country)s::text IS NULL OR f.country = %(country)s)"
-        " AND (%(level)s::int IS NULL OR f.level_rank = %(level)s)"
-    )
-    columns = "f.firm_id, f.display_name, f.country, f.level, f.score, f.organisations"
-
-    def read(cur: psycopg.Cursor[Any]) -> FirmPage:
-        position = _position(cur)
+    try:
         if not q:
             rank, after = _decode_keyset(cursor)
-            params.update(rank=rank, after=after)
-            cur.execute(
-                f"SELECT {columns}, f.level_rank FROM firms f WHERE {VISIBLE}{filters} "
-                "AND (f.level_rank, f.firm_id) < (%(rank)s, %(after)s) "
-                "ORDER BY f.level_rank DESC, f.firm_id DESC LIMIT %(limit)s",
-                params | {"limit": limit + 1},
-            )
-            rows = cur.fetchall()
-            items = [_summary(row[:6], None) for row in rows[:limit]]
-            last = rows[limit - 1] if len(rows) > limit else None
+            rows = live.read(conn, _browse_statement, params | {"rank": rank, "after": after})
+            found = [row[2:] for row in rows if row[2] is not None]
+            last = found[limit - 1] if len(found) > limit else None
             return FirmPage(
-                items=items,
-                as_of_position=position,
+                items=[_summary(row[:6], None) for row in found[:limit]],
+                as_of_position=int(rows[0][1]),
                 next_cursor=cursors.encode(f"{last[6]}:{last[0]}") if last else None,
             )
         offset = cursors.decode_int(cursor, 0)
-        params.update(keys=search_keys(q, country), name=normalise_name(q))
-        # The planner cannot price the trigram operator: on a few thousand names it scans
-        # them all and computes every similarity, which grows with the number of firms.
-        # The trigram index finds the candidates whatever the size; the answer is the same.
-        cur.execute("SET LOCAL enable_seqscan = off")
-        cur.execute(
-            f"WITH exact AS (SELECT DISTINCT m.view, m.firm_id, 2.0::float8 AS match "
-            "  FROM report_keys k JOIN memberships m ON m.report_id = k.report_id "
-            "  WHERE k.key = ANY(%(keys)s) AND m.view IN (%(me)s, 'partners')), "
-            "named AS (SELECT n.view, n.firm_id, max(similarity(n.name, %(name)s)) AS match "
-            "  FROM firm_names n WHERE n.name %% %(name)s AND n.view IN (%(me)s, 'partners') "
-            "  GROUP BY n.view, n.firm_id), "
-            "hits AS (SELECT view, firm_id, max(match) AS match FROM "
-            "  (SELECT * FROM exact UNION ALL SELECT * FROM named) h GROUP BY view, firm_id) "
-            f"SELECT {columns}, h.match FROM hits h JOIN firms f "
-            "  ON f.view = h.view AND f.firm_id = h.firm_id "
-            f"WHERE {VISIBLE}{filters} ORDER BY h.match DESC, f.level_rank DESC, f.firm_id "
-            "OFFSET %(offset)s LIMIT %(limit)s",
-            params | {"offset": offset, "limit": limit + 1},
-        )
-        rows = cur.fetchall()
-        items = [_summary(row[:6], min(float(row[6]), 1.0)) for row in rows[:limit]]
-        more = len(rows) > limit
-        return FirmPage(
-            items=items,
-            as_of_position=position,
-            next_cursor=cursors.encode(offset + limit) if more else None,
-        )
-
-    try:
-        return _read(conn, read)
+        params |= {"keys": search_keys(q, country), "name": normalise_name(q), "offset": offset}
+        rows = live.read_by_index(conn, _search_statement, params)
     except NotProjected:
         return FirmPage(items=[], next_cursor=None, as_of_position=0)
+    found = [row[2:] for row in rows if row[2] is not None]
+    return FirmPage(
+        items=[_summary(row[:6], min(float(row[6]), 1.0)) for row in found[:limit]],
+        as_of_position=int(rows[0][1]),
+        next_cursor=cursors.encode(offset + limit) if len(found) > limit else None,
+    )
 
 
 def _summary(row: tuple[Any, ...], match: float | None) -> FirmSummary:

@@ -25,6 +25,8 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     pool_size: int = 4
     pool_overflow: int = 8
+    # How long the API trusts a key it has checked: a revoked key stops working within this.
+    key_cache_seconds: float = 5.0
     signing_key: bytes | None = None
     checkpoint_every: int = 1000
     checkpoint_seconds: float = 60.0
@@ -47,6 +49,7 @@ class Settings:
             host=env.get("WATCHLIST_HOST") or "127.0.0.1",
             port=_int(env, "WATCHLIST_PORT", 8000),
             pool_size=_int(env, "WATCHLIST_DB_POOL_SIZE", 4),
+            key_cache_seconds=float(_int(env, "WATCHLIST_KEY_CACHE_SECONDS", 5)),
             signing_key=_key32(env.get("WATCHLIST_SIGNING_KEY"), "WATCHLIST_SIGNING_KEY"),
             checkpoint_every=_int(env, "WATCHLIST_CHECKPOINT_EVERY", 1000),
             checkpoint_seconds=float(_int(env, "WATCHLIST_CHECKPOINT_SECONDS", 60)),

@@ -16,7 +16,7 @@ from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from watchlist import __version__
 from watchlist.api.access_log import AccessLog
-from watchlist.api.auth import BearerKeyAuthentication
+from watchlist.api.auth import BearerKeyAuthentication, KeyCache
 from watchlist.api.controllers.audit import AuditController
 from watchlist.api.controllers.firm_records import FirmRecordController
 from watchlist.api.controllers.firms import FirmController
@@ -75,6 +75,7 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
     projection = ProjectionWatch(watchlist)
     shared = {
         "watchlist": watchlist,
+        "key_cache": KeyCache(watchlist.authenticate, settings.key_cache_seconds),
         "submissions": submissions,
         "accesses": accesses,
         "projection": projection,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,11 +13,56 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from watchlist.application import Watchlist
 from watchlist.domain.organisation import Role
 from watchlist.views import Principal
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="watchlist"'}
+
+
+class KeyCache:
+    """Keys this process authenticated lately, so a busy client costs no query per request.
+
+    An entry is trusted for ``seconds`` and then checked against the database
+    again: a key revoked anywhere (``watchlist key revoke`` runs in another
+    process) stops working here within that bound. Unknown and revoked keys are
+    never remembered. ``seconds <= 0`` checks every request.
+    """
+
+    def __init__(
+        self,
+        authenticate: Callable[[str], Principal | None],
+        seconds: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 10_000,
+    ) -> None:
+        self._authenticate, self._seconds, self._clock = authenticate, seconds, clock
+        self._max_keys = max_keys
+        self._entries: dict[bytes, tuple[float, Principal]] = {}
+
+    def cached(self, token: str) -> Principal | None:
+        """The principal of ``token`` if it was authenticated less than ``seconds`` ago."""
+        entry = self._entries.get(_digest(token))
+        if entry is None or entry[0] <= self._clock():
+            return None
+        return entry[1]
+
+    def authenticate(self, token: str) -> Principal | None:
+        """Ask the database (blocking), and remember a key that is in force."""
+        asked = self._clock()  # before the query: a revocation it missed came later
+        principal = self._authenticate(token)
+        if principal is not None and self._seconds > 0:
+            if len(self._entries) >= self._max_keys:
+                self._entries = {k: v for k, v in self._entries.items() if v[0] > asked}
+                if len(self._entries) >= self._max_keys:
+                    self._entries = {}
+            self._entries[_digest(token)] = (asked + self._seconds, principal)
+        return principal
+
+
+def _digest(token: str) -> bytes:
+    # The cache holds no usable key, only what it hashes to.
+    return hashlib.sha256(token.encode()).digest()
 
 
 class BearerKeyAuthentication(AbstractAuthenticationMiddleware):
@@ -28,8 +75,11 @@ class BearerKeyAuthentication(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException(
                 "send an API key as `Authorization: Bearer <key>`", headers=CHALLENGE
             )
-        watchlist: Watchlist = connection.app.state.watchlist
-        principal = await anyio.to_thread.run_sync(watchlist.authenticate, token.strip())
+        keys: KeyCache = connection.app.state.key_cache
+        token = token.strip()
+        principal = keys.cached(token)
+        if principal is None:
+            principal = await anyio.to_thread.run_sync(keys.authenticate, token)
         if principal is None:
             raise NotAuthorizedException("the API key is unknown or revoked", headers=CHALLENGE)
         return AuthenticationResult(user=principal, auth=token)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import signal
 import threading
 from pathlib import Path
@@ -9,12 +11,14 @@ from typing import Any
 
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from litestar import Litestar
 
 from projector.chain import Chain
 from projector.runner import ProjectorRunner, run_in_thread
 from watchlist import __version__
 from watchlist.cli.base import F, data_dir_option, main, runtime_for
-from watchlist.runtime import Runtime
+from watchlist.database import master_key
+from watchlist.runtime import Runtime, start
 from watchlist.settings import Settings, SettingsError
 
 DEMO_MARKER = "demo-created"
@@ -57,9 +61,38 @@ def up(data_dir: Path | None, host: str | None, port: int | None, no_demo: bool)
 
 @main.command()
 @server_options
-def serve(data_dir: Path | None, host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="API processes sharing the port (one per core)",
+)
+def serve(data_dir: Path | None, host: str | None, port: int | None, workers: int) -> None:
     """Serve the API alone (run `watchlist projector` beside it)."""
-    _serve(data_dir, host, port, demo=False, with_projector=False)
+    _serve(data_dir, host, port, demo=False, with_projector=False, workers=workers)
+
+
+def worker_app() -> Litestar:
+    """One API process of `watchlist serve --workers N`, as uvicorn starts it.
+
+    The parent has put the database's URL and the master key in the environment,
+    so each worker opens its own pool, writers and watch on the one database.
+    """
+    from watchlist.api.app import create_app
+
+    runtime = start(Settings.from_env())
+    app = create_app(runtime.app, runtime.settings)
+    app.on_shutdown.append(runtime.close)  # after the app's own writers have finished
+    return app
+
+
+def _for_workers(runtime: Runtime) -> None:
+    """What each worker needs to reach the database this process opened (maybe embedded)."""
+    os.environ["WATCHLIST_DATABASE_URL"] = runtime.database.url
+    os.environ["WATCHLIST_MASTER_KEY"] = base64.b64encode(
+        master_key(runtime.settings, runtime.database)
+    ).decode()
 
 
 def _serve(
@@ -69,6 +102,7 @@ def _serve(
     *,
     demo: bool,
     with_projector: bool,
+    workers: int = 1,
 ) -> None:
     import uvicorn
 
@@ -98,15 +132,21 @@ def _serve(
         if with_projector:
             projector_thread, stop_projector = run_in_thread(projector_runner(runtime))
             click.echo("  projector: running")
+        options: dict[str, Any] = {
+            "host": settings.host,
+            "port": settings.port,
+            "log_level": "warning",
+            "access_log": False,
+            "lifespan": "on",
+        }
+        if workers > 1:
+            _for_workers(runtime)
+            click.echo(f"  workers:  {workers}\nPress Ctrl-C to stop.")
+            # The supervisor hands SIGINT and SIGTERM on to the workers and waits for them.
+            uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)
+            return
         click.echo("Press Ctrl-C to stop.")
-        config = uvicorn.Config(
-            create_app(runtime.app, settings),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-        )
+        config = uvicorn.Config(create_app(runtime.app, settings), **options)
         # uvicorn re-raises the signal it caught once it has shut down; make SIGTERM end
         # this process the way Ctrl-C does, so the clean-up below and the embedded
         # server's stop still run.

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
@@ -124,13 +124,16 @@ class FirmController(Controller):
                 max_length=64, description=("a log position, or an ISO 8601 time with a zone")
             ),
         ] = None,
-    ) -> Response[Profile | queries.Moved]:
+    ) -> Response[Any]:
         moment = _as_of(as_of)
+        viewer = request.user.organisation_id
+        found: Profile | bytes | queries.Moved | None
         try:
             with watchlist.connection() as conn:
-                found = queries.firm(
-                    conn, request.user.organisation_id, firm_id, watchlist.taxonomy, moment
-                )
+                if moment is None:  # the stored JSON, as it is: no decoding, no re-encoding
+                    found = queries.firm_json(conn, viewer, firm_id)
+                else:
+                    found = queries.firm(conn, viewer, firm_id, watchlist.taxonomy, moment)
         except queries.NotProjected:
             raise _not_built() from None
         if found is None:
@@ -138,6 +141,8 @@ class FirmController(Controller):
         if isinstance(found, queries.Moved):
             suffix = f"?as_of={as_of}" if as_of else ""
             return _moved(found, "/v1/firms/{}" + suffix)
+        if isinstance(found, bytes):
+            return Response(found, media_type=MediaType.JSON)
         return Response(found)
 
     @get(

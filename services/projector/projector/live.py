@@ -1,0 +1,120 @@
+"""Reads of the live read-model generation, one statement (one round trip) each.
+
+A statement names a generation's schema outright and reads the pointer to the
+live generation too, in the same snapshot. It runs on the generation this
+process last found live; should the pointer it returns name another (a rebuild
+was swapped in), or the schema be gone, it runs once more on the live one.
+So a read costs no extra query to find the generation, no transaction and no
+``search_path``, and still never mixes two generations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+import psycopg
+from psycopg import ClientCursor, Connection
+from psycopg.rows import tuple_row
+
+from projector import tables
+
+Row = tuple[Any, ...]
+_INDEX_ONLY = ("SET LOCAL enable_seqscan = off", "SET LOCAL jit = off")
+
+
+class NotProjected(Exception):
+    """No read model exists yet: the projector has never run."""
+
+
+class _Seen:
+    generation: int | None = None
+
+
+_seen = _Seen()  # a guess only: every statement checks it against the pointer
+
+
+def schema(generation: int) -> str:
+    return f'"{tables.schema_name(generation)}"'
+
+
+def read(conn: Connection[Any], statement: Callable[[str], str], params: Any) -> list[Row]:
+    """Rows of ``statement(schema)``: each starts with the live generation and position.
+
+    The statement reads ``{tables.POINTER}`` and the generation's ``tracking``, so
+    it returns at least one row (``LEFT JOIN`` the rest onto them).
+    """
+    return _retrying(conn, lambda cur, s: cur.execute(statement(s), params).fetchall())
+
+
+def read_by_index(conn: Connection[Any], statement: Callable[[str], str], params: Any) -> list[Row]:
+    """As ``read``, planned with sequential scans off, still in one round trip.
+
+    The planner cannot price the trigram operator and scans every name; the
+    setting must hold while the statement is planned, so it travels with it in
+    one simple-protocol batch (parameters bound by the client, safely quoted).
+    With sequential scans priced out, the one-row pointer and tracking tables
+    make any plan look costly enough to compile: JIT goes off too.
+    """
+
+    def run(_: psycopg.Cursor[Any], s: str) -> list[Row]:
+        with ClientCursor(conn, row_factory=tuple_row) as cur:
+            try:
+                cur.execute("; ".join(("BEGIN", *_INDEX_ONLY, statement(s), "COMMIT")), params)
+            except psycopg.Error:
+                if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                    conn.execute("ROLLBACK")
+                raise
+            for _skipped in ("BEGIN", *_INDEX_ONLY):  # on to the statement's own result
+                cur.nextset()
+            return cur.fetchall()
+
+    def in_transaction(cur: psycopg.Cursor[Any], s: str) -> list[Row]:
+        for setting in _INDEX_ONLY:
+            cur.execute(setting)
+        return cur.execute(statement(s), params).fetchall()
+
+    if not conn.autocommit:  # inside the caller's transaction: its statements, as they come
+        return _retrying(conn, in_transaction)
+    return _retrying(conn, run)
+
+
+def _retrying(
+    conn: Connection[Any], run: Callable[[psycopg.Cursor[Any], str], list[Row]]
+) -> list[Row]:
+    generation = _seen.generation
+    for _ in range(3):
+        if generation is None:
+            generation = _pointer(conn)
+        try:
+            with _atomic(conn), conn.cursor(row_factory=tuple_row) as cur:
+                rows = run(cur, schema(generation))
+        except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
+            generation = None  # swapped and dropped meanwhile: ask the pointer
+            continue
+        if not rows:
+            raise NotProjected("the projector has not built the read models yet")
+        live = int(rows[0][0])
+        if live == generation:
+            _seen.generation = generation
+            return rows
+        generation = live
+    raise RuntimeError("the live read model kept changing under a read")
+
+
+def _pointer(conn: Connection[Any]) -> int:
+    try:
+        with _atomic(conn):
+            generation = tables.live_generation(conn)
+    except psycopg.errors.UndefinedTable:  # not even the pointer: no projector ever ran
+        generation = None
+    if generation is None:
+        raise NotProjected("the projector has not built the read models yet")
+    return generation
+
+
+def _atomic(conn: Connection[Any]) -> AbstractContextManager[Any]:
+    # On an autocommit connection one statement is atomic on its own; inside a
+    # transaction a savepoint lets a failed attempt be retried.
+    return nullcontext() if conn.autocommit else conn.transaction()
