@@ -108,7 +108,10 @@ GENERATION_INDEXES = [
     "CREATE INDEX decisions_by_b ON decisions (b)",
     "CREATE INDEX memberships_by_firm ON memberships (view, firm_id)",
     "CREATE INDEX memberships_by_report ON memberships (report_id)",
-    "CREATE INDEX firm_names_trgm ON firm_names USING gin (name gin_trgm_ops)",
+    # No pending list: every search would scan the names written since autovacuum last
+    # merged it, and the projector rewrites a firm's names whenever the firm changes.
+    "CREATE INDEX firm_names_trgm ON firm_names USING gin (name gin_trgm_ops) "
+    "WITH (fastupdate = off)",
     "CREATE INDEX firms_by_level ON firms (view, level_rank, firm_id)",
     "CREATE INDEX overridden_by_firm ON overridden (firm_id)",
 ]
