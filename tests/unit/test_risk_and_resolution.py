@@ -102,7 +102,7 @@ def test_levels_at_documented_thresholds(score, level):
 def test_resolution_ignores_the_order_its_input_arrives_in():
     reports = [(uuid4(), n) for n in range(30)]
     rng = random.Random(1)
-    keys = {r: {f"phone:{rng.randrange(12)}"} for r, _ in reports}
+    keys = {r: [f"phone:{rng.randrange(12)}"] for r, _ in reports}
     separations = [(reports[0][0], reports[5][0])]
 
     first = resolve(reports, keys, [], separations)
@@ -123,7 +123,7 @@ def test_links_join_and_separations_part_firms_that_share_keys():
     reports = [(a, 1), (b, 2), (c, 3)]
 
     linked = resolve(reports, {}, [(a, c)], [])
-    apart = resolve(reports, {a: {"k"}, b: {"k"}}, [], [(a, b)])
+    apart = resolve(reports, {a: ["k"], b: ["k"]}, [], [(a, b)])
 
     assert linked == {a: a, b: b, c: a}
     assert apart == {a: a, b: b, c: c}

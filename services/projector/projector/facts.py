@@ -172,7 +172,7 @@ class Facts:
         return [(a, b, kind, position) for (a, b), (kind, position) in self.decisions.items()]
 
     def key_rows(self) -> list[tuple[UUID, str]]:
-        return [(r, k) for r, ks in self.keys.items() for k in sorted(ks)]
+        return [(r, k) for r, ks in self.keys.items() for k in ks]
 
 
 def _firm_fact(position: int, event: ReplyFiled | LicenceCheckRecorded) -> Entry:

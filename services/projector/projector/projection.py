@@ -160,6 +160,8 @@ class Projection:
         keys: dict[UUID, list[str]] = {}
         for report_id, key in cur.fetchall():
             keys.setdefault(report_id, []).append(key)
+        for found in keys.values():
+            found.sort()
         cur.execute(
             "SELECT a, b, kind FROM decisions WHERE a = ANY(%s) OR b = ANY(%s) ORDER BY position",
             (ids, ids),
@@ -183,12 +185,12 @@ class Projection:
     @staticmethod
     def groups(
         reports: Sequence[tuple[Any, ...]],
-        keys: Mapping[UUID, Iterable[str]],
+        keys: Mapping[UUID, Sequence[str]],
         links: Sequence[tuple[UUID, UUID]],
     ) -> list[list[tuple[Any, ...]]]:
         """Reports (report id, organisation, sharing, first position) in connected groups,
-        by keys and links. Each group is rendered on its own, so that what a batch holds
-        together never changes which views render what."""
+        by keys (each report's, sorted) and links. Each group is rendered on its own, so
+        that what a batch holds together never changes which views render what."""
         everything = resolve([(r, pos) for r, _, _, pos in reports], keys, links, [])
         groups: dict[UUID, list[tuple[Any, ...]]] = {}
         for row in reports:
@@ -198,7 +200,7 @@ class Projection:
     def render(
         self,
         group: list[tuple[Any, ...]],
-        keys: Mapping[UUID, Iterable[str]],
+        keys: Mapping[UUID, Sequence[str]],
         links: Sequence[tuple[UUID, UUID]],
         separations: Sequence[tuple[UUID, UUID]],
         timelines: Timelines,
@@ -225,11 +227,11 @@ class Projection:
     def _view_rows(
         self, view: str, firm_of: dict[UUID, UUID], timelines: Timelines, rows: Rows
     ) -> None:
-        rows.memberships += [(view, r, f) for r, f in sorted(firm_of.items())]
+        rows.memberships += [(view, r, f) for r, f in firm_of.items()]
         members: dict[UUID, set[UUID]] = {}
         for report, firm in firm_of.items():
             members.setdefault(firm, set()).add(report)
-        for firm_id in sorted(members):
+        for firm_id in sorted(members, key=_uuid_order):
             states, facts = timelines.of_firm(members[firm_id])
             last = max([s.last_position for s in states] + [f.position for f in facts])
             if rows.before.unchanged(view, firm_id, members[firm_id], last):
@@ -421,6 +423,10 @@ def _of_new_reports(entries: list[Entry]) -> dict[UUID, list[Entry]]:
         elif entry.report_id in fresh:
             fresh[entry.report_id].append(entry)
     return fresh
+
+
+def _uuid_order(value: UUID) -> int:
+    return value.int
 
 
 def _position(entry: Entry) -> int:

@@ -13,7 +13,7 @@ from psycopg.rows import tuple_row
 from projector import tables
 from projector.projection import Projection
 from projector.replay import Replay
-from projector.runner import LOCK_KEY, decode, event_recorder
+from projector.runner import LOCK_KEY, collector_paused, decode, event_recorder
 from watchlist.database import Database
 from watchlist.domain.taxonomy import Taxonomy
 
@@ -73,7 +73,7 @@ def build(
     tables.ensure_pointer(conn)
     generation = tables.create_generation(conn, indexes=False)
     replay = Replay(projection)
-    with conn.transaction(), conn.cursor() as cur:
+    with collector_paused(), conn.transaction(), conn.cursor() as cur:
         tables.use_generation(conn, generation)
         while batch := recorder.select_notifications(
             start=replay.position, limit=batch_size, stop=up_to, inclusive_of_start=False
@@ -119,7 +119,8 @@ def _catch_up(
         start=position, limit=batch_size, inclusive_of_start=False
     ):
         tables.use_generation(conn, generation)
-        projection.apply(conn, decode(batch))
+        with collector_paused():
+            projection.apply(conn, decode(batch))
         position, count = batch[-1].id, count + len(batch)
     return position, count
 

@@ -61,10 +61,11 @@ class Replay:
         reports = [
             (r, row[ORGANISATION], row[SHARING], row[FIRST]) for r, row in facts.reports.items()
         ]
+        keys = {r: sorted(found) for r, found in facts.keys.items()}
         timelines = Timelines(self.states, self.firm_facts)
         rows = Rows()
-        for group in Projection.groups(reports, facts.keys, links):
-            self.projection.render(group, facts.keys, links, separations, timelines, rows)
+        for group in Projection.groups(reports, keys, links):
+            self.projection.render(group, keys, links, separations, timelines, rows)
             if len(rows.firms) >= FLUSH_ROWS:
                 rows.write(cur)
                 rows = Rows()

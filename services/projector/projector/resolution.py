@@ -40,7 +40,7 @@ class _Components:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return
-        small, large = sorted((ra, rb), key=lambda x: len(self.members[x]))
+        small, large = (ra, rb) if len(self.members[ra]) <= len(self.members[rb]) else (rb, ra)
         if self.apart and any(self.apart[x] & self.members[large] for x in self.members[small]):
             return  # an investigator separated these firms
         self.parent[small] = large
@@ -49,14 +49,14 @@ class _Components:
 
 def resolve(
     reports: Sequence[tuple[UUID, int]],
-    keys: Mapping[UUID, Iterable[str]],
+    keys: Mapping[UUID, Sequence[str]],
     links: Sequence[tuple[UUID, UUID]],
     separations: Sequence[tuple[UUID, UUID]],
 ) -> dict[UUID, UUID]:
     """Map each report to its firm id: the id of the firm's earliest report.
 
-    ``reports`` are (report id, first log position); ``links`` and
-    ``separations`` are pairs of report ids in decision order.
+    ``reports`` are (report id, first log position); ``keys`` each report's match keys,
+    sorted; ``links`` and ``separations`` are pairs of report ids in decision order.
     """
     number = dict(reports)
     report_of = {n: r for r, n in number.items()}
@@ -69,7 +69,7 @@ def resolve(
         components.union(a, b)
     first_holder: dict[str, int] = {}
     for n in sorted(report_of):
-        for key in sorted(keys.get(report_of[n], ())):
+        for key in keys.get(report_of[n], ()):
             holder = first_holder.setdefault(key, n)
             if holder != n:
                 components.union(holder, n)
