@@ -10,6 +10,7 @@ partners' one for it alone.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,11 +32,15 @@ from watchlist.domain.taxonomy import Taxonomy
 from watchlist.persistence import insert_rows
 
 PARTNERS = "partners"
+# Report states the live projector keeps between batches: those of the firms it touches
+# most, whose timelines it would otherwise read back and decode on every batch.
+REMEMBERED_STATES = 50_000
 
 
 class Projection:
-    def __init__(self, taxonomy: Taxonomy) -> None:
+    def __init__(self, taxonomy: Taxonomy, remembered: int = REMEMBERED_STATES) -> None:
         self.taxonomy = taxonomy
+        self.states = StateCache(remembered)
 
     def apply(self, conn: Connection[Any], batch: Sequence[tuple[int, DomainEvent]]) -> None:
         """Apply events, in log order, to the generation on the connection's search_path."""
@@ -151,11 +156,17 @@ class Projection:
         cluster = self._cluster(cur, seeds)
         ids = list(cluster)
         cur.execute(
-            "SELECT report_id, organisation_id, sharing, first_position FROM reports "
-            "WHERE report_id = ANY(%s)",
+            "SELECT report_id, organisation_id, sharing, first_position, last_position "
+            "FROM reports WHERE report_id = ANY(%s)",
             (ids,),
         )
-        reports = cur.fetchall()
+        found = cur.fetchall()
+        reports = [row[:4] for row in found]
+        known = {
+            row[0]: state
+            for row in found
+            if row[0] not in fresh and (state := self.states.get(row[0], row[4])) is not None
+        }
         cur.execute("SELECT report_id, key FROM report_keys WHERE report_id = ANY(%s)", (ids,))
         keys: dict[UUID, list[str]] = {}
         for report_id, key in cur.fetchall():
@@ -170,13 +181,14 @@ class Projection:
         links = [(a, b) for a, b, kind in decisions if kind == "linked"]
         separations = [(a, b) for a, b, kind in decisions if kind == "separated"]
         before = _Before.read(cur, ids)
-        # Reports this batch submitted have all their entries in memory; only the others'
-        # (and decisions, which name firms) are read back.
-        earlier = [r for r in ids if r not in fresh]
+        # Reports this batch submitted have all their entries in memory, and the states of
+        # many others are remembered; only the rest (and the facts naming firms) are read.
+        earlier = [r for r in ids if r not in fresh and r not in known]
         loaded = stored_entries.load(cur, earlier, decisions_of=ids)
         timelines = Timelines.of_entries(
-            sorted([*loaded, *(e for r in fresh for e in fresh[r])], key=_position)
+            sorted([*loaded, *(e for r in fresh for e in fresh[r])], key=_position), known
         )
+        self.states.remember(timelines.states.values())
         rows = Rows(before)
         for group in self.groups(reports, keys, links):
             self.render(group, keys, links, separations, timelines, rows)
@@ -270,15 +282,47 @@ class Timelines:
                     self.facts_of.setdefault(firm, []).append(fact)
 
     @classmethod
-    def of_entries(cls, entries: list[Entry]) -> Timelines:
-        """From timeline entries, in log order."""
-        return cls(fold(entries), (e for e in entries if e.report_id is None))
+    def of_entries(
+        cls, entries: list[Entry], known: Mapping[UUID, ReportState] | None = None
+    ) -> Timelines:
+        """From timeline entries, in log order, and the states of reports already folded
+        (whose entries are not among ``entries``)."""
+        return cls(fold(entries) | dict(known or {}), (e for e in entries if e.report_id is None))
 
     def of_firm(self, members: set[UUID]) -> tuple[list[ReportState], list[Entry]]:
         """The states of a firm's reports, and the facts naming any of them, in log order."""
         states = [self.states[m] for m in members]
         facts = {f.position: f for m in members for f in self.facts_of.get(m, ())}
         return states, [facts[p] for p in sorted(facts)]
+
+
+class StateCache:
+    """Report states the live projector has folded, remembered between batches.
+
+    Timeline entries are facts of the log, so a report's state as of its last entry
+    is the same in every batch, transaction and generation: a remembered state is
+    good whenever its last position is the report's in the read models, and is
+    folded again from the entries otherwise. Remembered states are never folded
+    further (a change makes a new state), and the least recently used are forgotten.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._states: OrderedDict[UUID, ReportState] = OrderedDict()
+
+    def get(self, report_id: UUID, last_position: int) -> ReportState | None:
+        state = self._states.get(report_id)
+        if state is None or state.last_position != last_position:
+            return None
+        self._states.move_to_end(report_id)
+        return state
+
+    def remember(self, states: Iterable[ReportState]) -> None:
+        for state in states:
+            self._states[state.report_id] = state
+            self._states.move_to_end(state.report_id)
+        while len(self._states) > self.size:
+            self._states.popitem(last=False)
 
 
 class _Before:
