@@ -151,6 +151,8 @@ def create_generation(conn: Connection[Any], *, indexes: bool = True) -> int:
         conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(schema))
         for statement in GENERATION_DDL + (GENERATION_INDEXES if indexes else []):
             conn.execute(statement)
+        for statement in _storage(conn):
+            conn.execute(statement)
     return generation
 
 
@@ -158,6 +160,22 @@ def create_indexes(conn: Connection[Any]) -> None:
     """The secondary indexes of the generation on the search_path, built in one pass each."""
     for statement in GENERATION_INDEXES:
         conn.execute(statement)
+
+
+# The large JSON columns: profiles (one per firm and view, rewritten whenever the firm
+# changes) and timeline contents.
+_LARGE = (("firms", "profile"), ("entries", "content"))
+
+
+def _storage(conn: Connection[Any]) -> list[str]:
+    """How the large JSON columns are stored: compressed with lz4 where the server has it,
+    else out of line uncompressed, since pglz costs more time than the space it saves."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        row = cur.execute(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        ).fetchone()
+    setting = "COMPRESSION lz4" if row and row[0] else "STORAGE EXTERNAL"
+    return [f"ALTER TABLE {table} ALTER COLUMN {column} SET {setting}" for table, column in _LARGE]
 
 
 def drop_generation(conn: Connection[Any], generation: int) -> None:
