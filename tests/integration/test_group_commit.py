@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -135,3 +136,55 @@ def test_concurrent_api_clients_share_transactions_and_get_their_own_answers(
     transactions = transactions_of(database, ids)
     assert len(transactions) == 63
     assert len(set(transactions.values())) < 63, "no two submissions shared a transaction"
+
+
+def test_a_caller_that_stops_waiting_neither_loses_its_write_nor_fails_the_others():
+    written: list[list[str]] = []
+    release = threading.Event()
+
+    def write(batch: list[str]) -> list[str]:
+        release.wait(10)
+        written.append(batch)
+        return [item.upper() for item in batch]
+
+    writer: GroupCommit[str, str] = GroupCommit(write, name="test-cancel")
+    try:
+        opener = writer.submit("opener")  # holds the writer while the rest queue up
+        gone, kept = writer.submit("gone"), writer.submit("kept")
+        assert gone.cancel()
+        release.set()
+
+        assert (opener.result(10), kept.result(10)) == ("OPENER", "KEPT")
+        assert writer.submit("later").result(10) == "LATER", "the writer still answers"
+    finally:
+        writer.close()
+    assert [item for batch in written for item in batch] == ["opener", "gone", "kept", "later"]
+
+
+def test_callers_on_an_event_loop_get_their_own_outcomes():
+    release = threading.Event()
+
+    def write(batch: list[str]) -> list[str | Exception]:
+        release.wait(10)
+        return [ValueError(item) if item == "bad" else item.upper() for item in batch]
+
+    writer: GroupCommit[str, str] = GroupCommit(write, name="test-async")
+
+    async def main() -> list[str | BaseException]:
+        opener = asyncio.create_task(writer.commit("opener"))
+        await asyncio.sleep(0)  # the opener reaches the writer, which holds it
+        tasks = [asyncio.create_task(writer.commit(item)) for item in ("a", "bad", "gone", "b")]
+        await asyncio.sleep(0)
+        tasks[2].cancel()
+        release.set()
+        await opener
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        a, bad, gone, b = asyncio.run(main())
+    finally:
+        writer.close()
+    assert (a, b) == ("A", "B")
+    assert isinstance(bad, ValueError)
+    assert str(bad) == "bad"
+    assert isinstance(gone, asyncio.CancelledError)

@@ -10,15 +10,22 @@ Durability is unchanged: a caller's future resolves only after the transaction
 holding its item has committed. Order is arrival order. The ``write`` function
 returns one outcome per item, an exception for an item refused alone; if it
 raises, every item of that batch gets the exception.
+
+Callers on an event loop ``await commit(item)``: the writer wakes each loop once
+per batch and settles all of that loop's futures in one go, where a thread's
+future wrapped for asyncio would cost one wake-up, and a hop through the loop's
+self-pipe, per item. A caller that stops waiting (its task cancelled) does not
+take its item back, nor any outcome from its neighbours.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -41,7 +48,9 @@ class GroupCommit(Generic[T, R]):
     ) -> None:
         self._write = write
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[T, Future[R]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[T, Future[R] | asyncio.Future[R]] | None] = (
+            queue.SimpleQueue()
+        )
         self._lock = threading.Lock()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -51,11 +60,20 @@ class GroupCommit(Generic[T, R]):
     def submit(self, item: T) -> Future[R]:
         """Queue ``item``; the future resolves once its transaction has committed."""
         future: Future[R] = Future()
+        self._put(item, future)
+        return future
+
+    async def commit(self, item: T) -> R:
+        """Queue ``item`` and wait, holding no thread, until its transaction has committed."""
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._put(item, future)
+        return await future
+
+    def _put(self, item: T, future: Future[R] | asyncio.Future[R]) -> None:
         with self._lock:
             if self._closed:
                 raise GroupCommitClosed("the writer is closed")
             self._queue.put((item, future))
-        return future
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer."""
@@ -84,20 +102,49 @@ class GroupCommit(Generic[T, R]):
                 batch.append(more)
             self._commit(batch)
 
-    def _commit(self, batch: list[tuple[T, Future[R]]]) -> None:
+    def _commit(self, batch: list[tuple[T, Future[R] | asyncio.Future[R]]]) -> None:
         futures = [future for _, future in batch]
+        outcomes: Sequence[R | Exception]
         try:
             outcomes = self._write([item for item, _ in batch])
             if len(outcomes) != len(batch):
                 raise RuntimeError(f"{len(outcomes)} outcomes for {len(batch)} items")
         except Exception as exc:  # every caller of the batch hears of it
             log.exception("group commit of %d items failed", len(batch))
-            for future in futures:
-                future.set_exception(exc)
-            return
-        self.batches += 1
-        for future, outcome in zip(futures, outcomes, strict=True):
+            outcomes = [exc] * len(batch)
+        else:
+            self.batches += 1
+        _settle(futures, outcomes)
+
+
+def _settle(
+    futures: Sequence[Future[R] | asyncio.Future[R]], outcomes: Sequence[R | Exception]
+) -> None:
+    """Hand each caller its outcome: threads' futures at once, each loop's in one call."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[R], R | Exception]]] = {}
+    for future, outcome in zip(futures, outcomes, strict=True):
+        if isinstance(future, asyncio.Future):
+            by_loop.setdefault(future.get_loop(), []).append((future, outcome))
+            continue
+        try:
             if isinstance(outcome, Exception):
                 future.set_exception(outcome)
             else:
                 future.set_result(outcome)
+        except InvalidStateError:  # its caller cancelled it and waits no more
+            pass
+    for loop, settled in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_on_loop, settled)
+        except RuntimeError:  # the loop has closed: nobody is left to answer
+            log.warning("%d outcomes for a closed event loop dropped", len(settled))
+
+
+def _settle_on_loop(settled: list[tuple[asyncio.Future[R], R | Exception]]) -> None:
+    for future, outcome in settled:
+        if future.done():  # its task was cancelled and waits no more
+            continue
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
