@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -188,3 +190,46 @@ def test_callers_on_an_event_loop_get_their_own_outcomes():
     assert isinstance(bad, ValueError)
     assert str(bad) == "bad"
     assert isinstance(gone, asyncio.CancelledError)
+
+
+def test_a_busy_writer_keeps_its_session_and_leaves_it_after_a_failed_batch():
+    """The writers hold a connection while work keeps coming; a failed batch gives its back."""
+    seen: list[object] = []
+    started, release, left = threading.Event(), threading.Event(), threading.Semaphore(0)
+
+    @contextmanager
+    def session() -> Iterator[None]:
+        seen.append("enter")
+        try:
+            yield
+        finally:
+            seen.append("leave")
+            left.release()
+
+    def write(batch: list[str]) -> list[str]:
+        started.set()
+        release.wait(10)
+        if "fail" in batch:
+            raise RuntimeError("the connection broke")
+        seen.append(batch)
+        return batch
+
+    writer: GroupCommit[str, str] = GroupCommit(write, name="test-session", session=session)
+    try:
+        first = writer.submit("a")
+        assert started.wait(10)
+        queued = [writer.submit("b"), writer.submit("c")]
+        release.set()
+        assert [f.result(10) for f in (first, *queued)] == ["a", "b", "c"]
+        assert left.acquire(timeout=10)
+        with pytest.raises(RuntimeError):
+            writer.submit("fail").result(10)
+        assert left.acquire(timeout=10)
+        assert writer.submit("d").result(10) == "d"
+    finally:
+        writer.close()
+    assert seen == [
+        *("enter", ["a"], ["b", "c"], "leave"),
+        *("enter", "leave"),
+        *("enter", ["d"], "leave"),
+    ]

@@ -26,6 +26,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
+from contextlib import AbstractContextManager, nullcontext
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -45,8 +46,13 @@ class GroupCommit(Generic[T, R]):
         *,
         name: str,
         max_batch: int = 1000,
+        session: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
+        """``session`` is entered before a batch when the writer was idle and left when
+        nothing more has queued up, or after a failed batch: the batches of one busy
+        period share what it holds (a connection: see ``holding_connection``)."""
         self._write = write
+        self._session = session
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[tuple[T, Future[R] | asyncio.Future[R]] | None] = (
             queue.SimpleQueue()
@@ -90,19 +96,52 @@ class GroupCommit(Generic[T, R]):
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
-            while len(batch) < self._max_batch:
+            session = self._session()
+            try:
+                session.__enter__()
+            except Exception as exc:  # the batch cannot even start: its callers hear why
+                log.exception("group commit could not start")
+                batch = [first]
+                stopping = self._fill(batch)
+                _settle([future for _, future in batch], [exc] * len(batch))
+                continue
+            try:
+                stopping = self._busy_period(first)
+            finally:
                 try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stopping = True
-                    break
-                batch.append(more)
-            self._commit(batch)
+                    session.__exit__(None, None, None)
+                except Exception:  # the writer must outlive it
+                    log.exception("group commit session did not end cleanly")
 
-    def _commit(self, batch: list[tuple[T, Future[R] | asyncio.Future[R]]]) -> None:
+    def _busy_period(self, first: tuple[T, Future[R] | asyncio.Future[R]]) -> bool:
+        """Batch after batch, while work keeps coming; True once the writer is closed."""
+        entry = first
+        while True:
+            batch = [entry]
+            stopping = self._fill(batch)
+            if not self._commit(batch) or stopping:
+                return stopping  # after a failure, a new session (a sound connection)
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if more is None:
+                return True
+            entry = more
+
+    def _fill(self, batch: list[tuple[T, Future[R] | asyncio.Future[R]]]) -> bool:
+        """Add what has queued up to ``batch``; True if the writer was closed meanwhile."""
+        while len(batch) < self._max_batch:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if more is None:
+                return True
+            batch.append(more)
+        return False
+
+    def _commit(self, batch: list[tuple[T, Future[R] | asyncio.Future[R]]]) -> bool:
         futures = [future for _, future in batch]
         outcomes: Sequence[R | Exception]
         try:
@@ -111,10 +150,11 @@ class GroupCommit(Generic[T, R]):
                 raise RuntimeError(f"{len(outcomes)} outcomes for {len(batch)} items")
         except Exception as exc:  # every caller of the batch hears of it
             log.exception("group commit of %d items failed", len(batch))
-            outcomes = [exc] * len(batch)
-        else:
-            self.batches += 1
+            _settle(futures, [exc] * len(batch))
+            return False
+        self.batches += 1
         _settle(futures, outcomes)
+        return True
 
 
 def _settle(

@@ -10,8 +10,9 @@ does not also hold, except the data keys, which must live outside the log.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import suppress
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -19,10 +20,23 @@ from uuid import UUID
 import msgspec
 import psycopg
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    Mapper,
+    NotSupportedError,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+    StoredEvent,
+    Transcoder,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic, resolve_topic
-from psycopg import Cursor
+from psycopg import Connection, Cursor
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -157,6 +171,20 @@ TABLES = [
 ]
 
 
+# How eventsourcing's own connections raise psycopg's errors (most specific first).
+LIBRARY_ERRORS: list[tuple[type[psycopg.Error], type[PersistenceError]]] = [
+    (psycopg.InterfaceError, InterfaceError),
+    (psycopg.OperationalError, OperationalError),
+    (psycopg.DataError, DataError),
+    (psycopg.IntegrityError, IntegrityError),
+    (psycopg.InternalError, InternalError),
+    (psycopg.ProgrammingError, ProgrammingError),
+    (psycopg.NotSupportedError, NotSupportedError),
+    (psycopg.DatabaseError, DatabaseError),
+    (psycopg.Error, PersistenceError),
+]
+
+
 class WatchlistRecorder(PostgresApplicationRecorder):
     """The application recorder, plus the write side's tables in the same transaction."""
 
@@ -170,6 +198,7 @@ class WatchlistRecorder(PostgresApplicationRecorder):
             "SELECT * FROM unnest(%b::uuid[], %b::integer[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        self._held = threading.local()
         # The library's table lock (log order = commit order) and notification, sent with
         # the BEGIN as one simple query: one round trip where they took three.
         self.begin_statement = SQL("; ").join(
@@ -210,6 +239,40 @@ class WatchlistRecorder(PostgresApplicationRecorder):
             SQL("WITH {0} {1}").format(queries, self.insert_events_statement), params + events
         )
 
+    @contextmanager
+    def holding_connection(self) -> Iterator[None]:
+        """Lend this thread one connection of the pool until the block ends.
+
+        The pool checks a connection with a round trip each time it lends one;
+        for a group-commit writer that was the dearest part of a batch after the
+        COMMIT. A writer that commits batch after batch holds one connection for
+        as long as work keeps coming, checked once. If a write fails, the writer
+        leaves the block, and a broken connection goes back to the pool.
+        """
+        with self.datastore.get_connection() as conn:
+            self._held.connection = conn
+            try:
+                yield
+            finally:
+                self._held.connection = None
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection[DictRow]]:
+        """The connection this thread holds, or one lent by the pool for the block;
+        psycopg's errors raised as the library's, as its own connections do."""
+        held: Connection[DictRow] | None = getattr(self._held, "connection", None)
+        if held is None:
+            with self.datastore.get_connection() as conn:
+                yield conn
+            return
+        try:
+            yield held
+        except psycopg.Error as exc:
+            for theirs, ours in LIBRARY_ERRORS:
+                if isinstance(exc, theirs):
+                    raise ours(str(exc)) from exc
+            raise
+
     def create_table(self) -> None:
         super().create_table()
         with self.datastore.transaction(commit=True) as curs:
@@ -233,7 +296,7 @@ class WatchlistRecorder(PostgresApplicationRecorder):
         pipeline that the library retries in vain; and a large batch of events in
         pipeline mode stalled on the embedded server's Unix socket.
         """
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.connection() as conn, conn.cursor() as curs:
             try:
                 curs.execute(self.begin_statement)
                 self._insert_events(curs, stored_events, **kwargs)

@@ -70,8 +70,13 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
         *web.handlers,
     ]
     # Reports and access-log entries that arrive together commit together.
-    submissions = GroupCommit(watchlist.submit_reports, name="submissions")
-    accesses = GroupCommit(watchlist.record_accesses, name="access-log")
+    # Each writer holds a connection while work keeps coming (no pool check per batch).
+    submissions = GroupCommit(
+        watchlist.submit_reports, name="submissions", session=watchlist.holding_connection
+    )
+    accesses = GroupCommit(
+        watchlist.record_accesses, name="access-log", session=watchlist.holding_connection
+    )
     projection = ProjectionWatch(watchlist)
     shared = {
         "watchlist": watchlist,
