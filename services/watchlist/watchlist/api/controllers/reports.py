@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -44,7 +45,8 @@ def on_the_loop(guard: Guard) -> Guard:
     hop there and back costs more than the role check itself."""
 
     async def check(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) -> None:
-        guard(connection, handler)
+        if inspect.isawaitable(refused := guard(connection, handler)):  # a coroutine already
+            await refused
 
     return check
 
