@@ -233,3 +233,35 @@ def test_a_busy_writer_keeps_its_session_and_leaves_it_after_a_failed_batch():
         *("enter", "leave"),
         *("enter", ["d"], "leave"),
     ]
+
+
+def test_a_writer_that_never_idles_still_renews_its_session():
+    """A held connection goes back to the pool (to be checked, and retired when old) even
+    under load that never lets the writer idle."""
+    seen: list[object] = []
+    started, release = threading.Event(), threading.Event()
+
+    @contextmanager
+    def session() -> Iterator[None]:
+        seen.append("enter")
+        yield
+        seen.append("leave")
+
+    def write(batch: list[str]) -> list[str]:
+        started.set()
+        release.wait(10)
+        seen.append(batch)
+        return batch
+
+    writer: GroupCommit[str, str] = GroupCommit(
+        write, name="test-renew", session=session, session_seconds=0
+    )
+    try:
+        first = writer.submit("a")
+        assert started.wait(10)
+        queued = [writer.submit("b"), writer.submit("c")]
+        release.set()
+        assert [f.result(10) for f in (first, *queued)] == ["a", "b", "c"]
+    finally:
+        writer.close()
+    assert seen == [*("enter", ["a"], "leave"), *("enter", ["b", "c"], "leave")]

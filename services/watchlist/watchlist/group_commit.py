@@ -24,6 +24,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from contextlib import AbstractContextManager, nullcontext
@@ -47,12 +48,14 @@ class GroupCommit(Generic[T, R]):
         name: str,
         max_batch: int = 1000,
         session: Callable[[], AbstractContextManager[object]] = nullcontext,
+        session_seconds: float = 1.0,
     ) -> None:
         """``session`` is entered before a batch when the writer was idle and left when
-        nothing more has queued up, or after a failed batch: the batches of one busy
-        period share what it holds (a connection: see ``holding_connection``)."""
+        nothing more has queued up, after a failed batch, or ``session_seconds`` after it
+        began: the batches of one busy period share what it holds (a connection: see
+        ``holding_connection``)."""
         self._write = write
-        self._session = session
+        self._session, self._session_seconds = session, session_seconds
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[tuple[T, Future[R] | asyncio.Future[R]] | None] = (
             queue.SimpleQueue()
@@ -114,13 +117,18 @@ class GroupCommit(Generic[T, R]):
                     log.exception("group commit session did not end cleanly")
 
     def _busy_period(self, first: tuple[T, Future[R] | asyncio.Future[R]]) -> bool:
-        """Batch after batch, while work keeps coming; True once the writer is closed."""
+        """Batch after batch, while work keeps coming, for ``session_seconds`` at most (then
+        a new session: a held connection goes back to the pool, which checks it, and
+        retires it once it is old); True once the writer is closed."""
         entry = first
+        until = time.monotonic() + self._session_seconds
         while True:
             batch = [entry]
             stopping = self._fill(batch)
             if not self._commit(batch) or stopping:
                 return stopping  # after a failure, a new session (a sound connection)
+            if time.monotonic() >= until:
+                return False
             try:
                 more = self._queue.get_nowait()
             except queue.Empty:
