@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -135,3 +138,130 @@ def test_concurrent_api_clients_share_transactions_and_get_their_own_answers(
     transactions = transactions_of(database, ids)
     assert len(transactions) == 63
     assert len(set(transactions.values())) < 63, "no two submissions shared a transaction"
+
+
+def test_a_caller_that_stops_waiting_neither_loses_its_write_nor_fails_the_others():
+    written: list[list[str]] = []
+    release = threading.Event()
+
+    def write(batch: list[str]) -> list[str]:
+        release.wait(10)
+        written.append(batch)
+        return [item.upper() for item in batch]
+
+    writer: GroupCommit[str, str] = GroupCommit(write, name="test-cancel")
+    try:
+        opener = writer.submit("opener")  # holds the writer while the rest queue up
+        gone, kept = writer.submit("gone"), writer.submit("kept")
+        assert gone.cancel()
+        release.set()
+
+        assert (opener.result(10), kept.result(10)) == ("OPENER", "KEPT")
+        assert writer.submit("later").result(10) == "LATER", "the writer still answers"
+    finally:
+        writer.close()
+    assert [item for batch in written for item in batch] == ["opener", "gone", "kept", "later"]
+
+
+def test_callers_on_an_event_loop_get_their_own_outcomes():
+    release = threading.Event()
+
+    def write(batch: list[str]) -> list[str | Exception]:
+        release.wait(10)
+        return [ValueError(item) if item == "bad" else item.upper() for item in batch]
+
+    writer: GroupCommit[str, str] = GroupCommit(write, name="test-async")
+
+    async def main() -> list[str | BaseException]:
+        opener = asyncio.create_task(writer.commit("opener"))
+        await asyncio.sleep(0)  # the opener reaches the writer, which holds it
+        tasks = [asyncio.create_task(writer.commit(item)) for item in ("a", "bad", "gone", "b")]
+        await asyncio.sleep(0)
+        tasks[2].cancel()
+        release.set()
+        await opener
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        a, bad, gone, b = asyncio.run(main())
+    finally:
+        writer.close()
+    assert (a, b) == ("A", "B")
+    assert isinstance(bad, ValueError)
+    assert str(bad) == "bad"
+    assert isinstance(gone, asyncio.CancelledError)
+
+
+def test_a_busy_writer_keeps_its_session_and_leaves_it_after_a_failed_batch():
+    """The writers hold a connection while work keeps coming; a failed batch gives its back."""
+    seen: list[object] = []
+    started, release, left = threading.Event(), threading.Event(), threading.Semaphore(0)
+
+    @contextmanager
+    def session() -> Iterator[None]:
+        seen.append("enter")
+        try:
+            yield
+        finally:
+            seen.append("leave")
+            left.release()
+
+    def write(batch: list[str]) -> list[str]:
+        started.set()
+        release.wait(10)
+        if "fail" in batch:
+            raise RuntimeError("the connection broke")
+        seen.append(batch)
+        return batch
+
+    writer: GroupCommit[str, str] = GroupCommit(write, name="test-session", session=session)
+    try:
+        first = writer.submit("a")
+        assert started.wait(10)
+        queued = [writer.submit("b"), writer.submit("c")]
+        release.set()
+        assert [f.result(10) for f in (first, *queued)] == ["a", "b", "c"]
+        assert left.acquire(timeout=10)
+        with pytest.raises(RuntimeError):
+            writer.submit("fail").result(10)
+        assert left.acquire(timeout=10)
+        assert writer.submit("d").result(10) == "d"
+    finally:
+        writer.close()
+    assert seen == [
+        *("enter", ["a"], ["b", "c"], "leave"),
+        *("enter", "leave"),
+        *("enter", ["d"], "leave"),
+    ]
+
+
+def test_a_writer_that_never_idles_still_renews_its_session():
+    """A held connection goes back to the pool (to be checked, and retired when old) even
+    under load that never lets the writer idle."""
+    seen: list[object] = []
+    started, release = threading.Event(), threading.Event()
+
+    @contextmanager
+    def session() -> Iterator[None]:
+        seen.append("enter")
+        yield
+        seen.append("leave")
+
+    def write(batch: list[str]) -> list[str]:
+        started.set()
+        release.wait(10)
+        seen.append(batch)
+        return batch
+
+    writer: GroupCommit[str, str] = GroupCommit(
+        write, name="test-renew", session=session, session_seconds=0
+    )
+    try:
+        first = writer.submit("a")
+        assert started.wait(10)
+        queued = [writer.submit("b"), writer.submit("c")]
+        release.set()
+        assert [f.result(10) for f in (first, *queued)] == ["a", "b", "c"]
+    finally:
+        writer.close()
+    assert seen == [*("enter", ["a"], "leave"), *("enter", ["b", "c"], "leave")]

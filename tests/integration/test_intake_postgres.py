@@ -140,3 +140,45 @@ def test_many_events_in_one_transaction_are_stored_together(
         if client.get("/health/ready").json()["projector"]["lag"] == 0:
             break
         time.sleep(0.05)
+
+
+def _waiting_on_locks(database: Any, count: int) -> None:
+    """Return once ``count`` sessions of this database wait on a lock (30 s at most)."""
+    with psycopg.connect(database.url, autocommit=True) as conn:
+        for _ in range(3000):
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchone()
+            if row is not None and row[0] >= count:
+                return
+            time.sleep(0.01)
+    raise AssertionError(f"{count} sessions never waited on a lock")
+
+
+def test_a_process_starting_while_reports_are_written_does_not_deadlock_them(
+    watchlist, member, database
+):
+    """Every process runs the write side's DDL as it starts; it must take the tables in the
+    writers' order (the events first), or a writer and a starting process deadlock."""
+    from watchlist.persistence import TABLES
+
+    principal = _principal(watchlist, member)
+
+    def start_a_process() -> None:
+        with psycopg.connect(database.url) as conn:
+            for statement in TABLES:
+                conn.execute(statement)
+
+    with psycopg.connect(database.url) as holder, ThreadPoolExecutor(2) as pool:
+        # Another writer's transaction holds the log: the submission and the start queue up.
+        holder.execute("LOCK TABLE watchlist_events IN EXCLUSIVE MODE")
+        submitted = pool.submit(watchlist.submit_report, principal, _body())
+        _waiting_on_locks(database, 1)
+        started = pool.submit(start_a_process)
+        _waiting_on_locks(database, 2)
+        holder.commit()
+        recorded = submitted.result(60)
+        started.result(60)
+
+    assert watchlist.get_report(principal, recorded.id).version == 1

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
 from psycopg import Connection
 
@@ -36,8 +35,17 @@ class WatchlistBase(Application[UUID]):
 
     @contextmanager
     def connection(self) -> Iterator[Connection[Any]]:
-        """A connection from the application's pool, for the read models' queries."""
-        recorder = self.recorder
-        assert isinstance(recorder, PostgresApplicationRecorder)
-        with recorder.datastore.get_connection() as conn:
+        """A connection from the application's pool, for the read models' queries (the one
+        this thread holds, if it holds one: see ``holding_connection``)."""
+        with self._recorder().connection() as conn:
             yield conn
+
+    def holding_connection(self) -> AbstractContextManager[None]:
+        """Keep one pooled connection for this thread's writes and queries until the block
+        ends: what a group-commit writer holds while batches keep coming."""
+        return self._recorder().holding_connection()
+
+    def _recorder(self) -> WatchlistRecorder:
+        recorder = self.recorder
+        assert isinstance(recorder, WatchlistRecorder)
+        return recorder

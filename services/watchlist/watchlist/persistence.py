@@ -10,17 +10,34 @@ does not also hold, except the data keys, which must live outside the log.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from functools import cache
 from typing import Any
 from uuid import UUID
 
 import msgspec
+import psycopg
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    Mapper,
+    NotSupportedError,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+    StoredEvent,
+    Transcoder,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic, resolve_topic
-from psycopg import Cursor
+from psycopg import Connection, Cursor
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
@@ -80,7 +97,16 @@ class MsgspecMapper(Mapper[UUID]):
         return event
 
 
+# Every transaction locks the events table before the write side's tables (see
+# ``WatchlistRecorder.insert_events``), so these statements, run by every process as it
+# starts, do too: a trigger or an index made or replaced locks its table even when it
+# exists already, and the other order deadlocks against a writer.
 TABLES = [
+    """CREATE OR REPLACE FUNCTION watchlist_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$""",
+    # Rule 1 in the database too: stored events are never updated or deleted.
+    """CREATE OR REPLACE TRIGGER watchlist_events_append_only BEFORE UPDATE OR DELETE
+        ON watchlist_events FOR EACH ROW EXECUTE FUNCTION watchlist_append_only()""",
     """CREATE TABLE IF NOT EXISTS watchlist_api_keys (
         key_id uuid PRIMARY KEY,
         organisation_id uuid NOT NULL,
@@ -140,13 +166,22 @@ TABLES = [
         ON watchlist_access_log USING gin (firm_ids)""",
     """CREATE INDEX IF NOT EXISTS watchlist_access_by_report
         ON watchlist_access_log USING gin (report_ids)""",
-    """CREATE OR REPLACE FUNCTION watchlist_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$""",
     """CREATE OR REPLACE TRIGGER watchlist_access_log_append_only BEFORE UPDATE OR DELETE
         ON watchlist_access_log FOR EACH ROW EXECUTE FUNCTION watchlist_append_only()""",
-    # Rule 1 in the database too: stored events are never updated or deleted.
-    """CREATE OR REPLACE TRIGGER watchlist_events_append_only BEFORE UPDATE OR DELETE
-        ON watchlist_events FOR EACH ROW EXECUTE FUNCTION watchlist_append_only()""",
+]
+
+
+# How eventsourcing's own connections raise psycopg's errors (most specific first).
+LIBRARY_ERRORS: list[tuple[type[psycopg.Error], type[PersistenceError]]] = [
+    (psycopg.InterfaceError, InterfaceError),
+    (psycopg.OperationalError, OperationalError),
+    (psycopg.DataError, DataError),
+    (psycopg.IntegrityError, IntegrityError),
+    (psycopg.InternalError, InternalError),
+    (psycopg.ProgrammingError, ProgrammingError),
+    (psycopg.NotSupportedError, NotSupportedError),
+    (psycopg.DatabaseError, DatabaseError),
+    (psycopg.Error, PersistenceError),
 ]
 
 
@@ -163,21 +198,80 @@ class WatchlistRecorder(PostgresApplicationRecorder):
             "SELECT * FROM unnest(%b::uuid[], %b::integer[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
-
-    def _insert_stored_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
-    ) -> None:
-        self._lock_table(curs)
-        self._notify_channel(curs)
-        curs.execute(
-            self.insert_events_statement,
-            (
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-            ),
+        self._held = threading.local()
+        # The library's table lock (log order = commit order) and notification, sent with
+        # the BEGIN as one simple query: one round trip where they took three.
+        self.begin_statement = SQL("; ").join(
+            [
+                SQL("BEGIN"),
+                *self.lock_table_statements,
+                SQL("NOTIFY {0}").format(Identifier(self.channel_name)),
+            ]
         )
+
+    def _insert_with_writes(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        writes: Sequence[Statement],
+    ) -> None:
+        """The events and the writes in one statement: each write runs as a data-modifying
+        ``WITH`` query of the events' INSERT, exactly once, in the same snapshot.
+
+        The writes touch other tables than the events and read nothing the others
+        change, so this is what running them one by one would do, in one round trip.
+        """
+        events = [
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        ]
+        if not writes:
+            curs.execute(self.insert_events_statement, events)
+            return
+        queries = SQL(", ").join(
+            SQL("{0} AS ({1})").format(Identifier(f"write_{i}"), SQL(statement))
+            for i, (statement, _) in enumerate(writes)
+        )
+        params = [param for _, write_params in writes for param in write_params]
+        curs.execute(
+            SQL("WITH {0} {1}").format(queries, self.insert_events_statement), params + events
+        )
+
+    @contextmanager
+    def holding_connection(self) -> Iterator[None]:
+        """Lend this thread one connection of the pool until the block ends.
+
+        The pool checks a connection with a round trip each time it lends one;
+        for a group-commit writer that was the dearest part of a batch after the
+        COMMIT. A writer that commits batch after batch holds one connection for
+        as long as work keeps coming, checked once. If a write fails, the writer
+        leaves the block, and a broken connection goes back to the pool.
+        """
+        with self.datastore.get_connection() as conn:
+            self._held.connection = conn
+            try:
+                yield
+            finally:
+                self._held.connection = None
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection[DictRow]]:
+        """The connection this thread holds, or one lent by the pool for the block;
+        psycopg's errors raised as the library's, as its own connections do."""
+        held: Connection[DictRow] | None = getattr(self._held, "connection", None)
+        if held is None:
+            with self.datastore.get_connection() as conn:
+                yield conn
+            return
+        try:
+            yield held
+        except psycopg.Error as exc:
+            for theirs, ours in LIBRARY_ERRORS:
+                if isinstance(exc, theirs):
+                    raise ours(str(exc)) from exc
+            raise
 
     def create_table(self) -> None:
         super().create_table()
@@ -194,13 +288,24 @@ class WatchlistRecorder(PostgresApplicationRecorder):
         writes: Sequence[Statement] = (),
         **kwargs: Any,
     ) -> Sequence[int] | None:
-        # One plain transaction, not the library's pipeline: a refused write (a duplicate
-        # idempotency key, say) must surface as IntegrityError, where pipeline mode can
-        # surface it as an aborted pipeline that the library retries in vain; and a large
-        # batch of events in pipeline mode stalled on the embedded server's Unix socket.
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            for statement, params in writes:
-                curs.execute(statement, params)
-            self._insert_events(curs, stored_events, **kwargs)
-            self._insert_stored_events(curs, stored_events, **kwargs)
-            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        """Events and write-side rows in one transaction of three round trips: BEGIN with the
+        lock, one INSERT of everything, COMMIT.
+
+        Not the library's pipeline: a refused write (a duplicate idempotency key, say) must
+        surface as IntegrityError, where pipeline mode can surface it as an aborted
+        pipeline that the library retries in vain; and a large batch of events in
+        pipeline mode stalled on the embedded server's Unix socket.
+        """
+        with self.connection() as conn, conn.cursor() as curs:
+            try:
+                curs.execute(self.begin_statement)
+                self._insert_events(curs, stored_events, **kwargs)
+                self._insert_with_writes(curs, stored_events, writes)
+                ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+                curs.execute(b"COMMIT")
+            except BaseException:
+                if conn.info.transaction_status != TransactionStatus.IDLE:
+                    with suppress(psycopg.Error):  # the first error is the one to tell
+                        conn.rollback()
+                raise
+            return ids

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
@@ -49,11 +49,15 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
         use_handler_docstrings=True,
     )
     # The public check is open to anyone: limit each client's pace.
+    public = ("/v1/public/", *PUBLIC_PATHS)
+
+    async def is_public(request: Request[Any, Any, Any]) -> bool:
+        # A coroutine: Litestar would run a plain function in a worker thread, per request.
+        return str(request.scope["path"]).startswith(public)
+
     public_rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.public_checks_per_minute),
-        check_throttle_handler=lambda request: request.url.path.startswith(
-            ("/v1/public/", *PUBLIC_PATHS)
-        ),
+        check_throttle_handler=is_public,
     )
     web = console(watchlist, settings)
     authentication = DefineMiddleware(
@@ -70,8 +74,13 @@ def create_app(watchlist: Watchlist, settings: Settings) -> Litestar:
         *web.handlers,
     ]
     # Reports and access-log entries that arrive together commit together.
-    submissions = GroupCommit(watchlist.submit_reports, name="submissions")
-    accesses = GroupCommit(watchlist.record_accesses, name="access-log")
+    # Each writer holds a connection while work keeps coming (no pool check per batch).
+    submissions = GroupCommit(
+        watchlist.submit_reports, name="submissions", session=watchlist.holding_connection
+    )
+    accesses = GroupCommit(
+        watchlist.record_accesses, name="access-log", session=watchlist.holding_connection
+    )
     projection = ProjectionWatch(watchlist)
     shared = {
         "watchlist": watchlist,
