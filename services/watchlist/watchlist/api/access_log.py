@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from datetime import UTC, datetime
@@ -51,7 +50,7 @@ class AccessLog(ASGIMiddleware):
                 # Shared with the requests that finish alongside (group commit): the
                 # exchange ends only once its entry is committed.
                 accesses = scope["litestar_app"].state.accesses
-                await asyncio.wrap_future(accesses.submit(entry))
+                await accesses.commit(entry)
 
     @staticmethod
     def _entry(
