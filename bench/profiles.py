@@ -34,7 +34,7 @@ from run import ORGANISATIONS, Member, apply_changes, measure_import
 from projector import tables
 from projector.projection import Projection
 from projector.rebuild import build, rebuild
-from projector.runner import decode, event_recorder
+from projector.runner import collector_paused, decode, event_recorder
 from watchlist.application import Watchlist
 from watchlist.database import Database, create_database, with_dbname
 from watchlist.importing import import_file
@@ -115,7 +115,8 @@ def follow(database: Database, events: int = 300, batch: int = 20) -> None:
                 while notifications := recorder.select_notifications(
                     start=position, limit=batch, inclusive_of_start=False
                 ):
-                    with conn.transaction():
+                    # As the runner commits a batch: the garbage collector paused.
+                    with collector_paused(), conn.transaction():
                         tables.use_generation(conn, generation)
                         projection.apply(conn, decode(notifications))
                     position = notifications[-1].id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import os
 import signal
 import threading
@@ -84,7 +85,20 @@ def worker_app() -> Litestar:
     runtime = start(Settings.from_env())
     app = create_app(runtime.app, runtime.settings)
     app.on_shutdown.append(runtime.close)  # after the app's own writers have finished
+    settle_heap()
     return app
+
+
+def settle_heap() -> None:
+    """Keep the cyclic garbage collector off what start-up built, for the process's life.
+
+    Everything made so far (the app, its routes, caches, the taxonomy) lives as long as
+    the process. Frozen, the collector's full collections never walk it again, and
+    stop being the slowest answers: with 32 clients submitting, p99 went from 62-70 ms
+    to 24 ms (and to the same with the collector off).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _for_workers(runtime: Runtime) -> None:
@@ -147,6 +161,7 @@ def _serve(
             return
         click.echo("Press Ctrl-C to stop.")
         config = uvicorn.Config(create_app(runtime.app, settings), **options)
+        settle_heap()
         # uvicorn re-raises the signal it caught once it has shut down; make SIGTERM end
         # this process the way Ctrl-C does, so the clean-up below and the embedded
         # server's stop still run.
