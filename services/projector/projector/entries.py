@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import Any
 from uuid import UUID
@@ -25,8 +26,20 @@ TABLE = (
 )
 
 
+# A JSON escape of U+0000: a backslash that is not itself escaped, then u0000.
+_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def json_text(value: object) -> str:
+    """``value`` as JSON that PostgreSQL can store. It holds no U+0000 in jsonb; the API
+    refuses it, but a log written before it did must still replay, so the read models
+    show U+FFFD in its place. A backslash typed before "u0000" is text, and stays."""
+    text = msgspec.json.encode(value).decode()
+    return _NUL_ESCAPE.sub(r"\1\\ufffd", text) if "u0000" in text else text
+
+
 def _json(value: object | None) -> str | None:
-    return None if value is None else msgspec.json.encode(value).decode()
+    return None if value is None else json_text(value)
 
 
 def to_row(entry: Entry) -> tuple[Any, ...]:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from psycopg import Connection, Cursor
 
 from projector import entries as stored_entries
@@ -61,17 +60,30 @@ class Projection:
         """Write the batch's facts; return the reports and firms it touches, and the entries
         of the reports it submits (whole in memory, so they need not be read back)."""
         facts = Facts(reports=_changed_reports(cur, batch))
+        earlier = set(facts.reports)
         made = facts.add(batch)
+        touched = facts.named_firms | set(facts.reports)
+        # An amendment may drop a key that was all that held other reports where they were
+        # (first holder of a key that separations kept the later holders from joining
+        # through): they are resolved again too, found by the keys about to be replaced.
+        rekeyed = [r for r in facts.keys if r in earlier]
+        if rekeyed:
+            cur.execute(
+                "SELECT DISTINCT k2.report_id FROM report_keys k1 JOIN report_keys k2 "
+                "ON k2.key = k1.key WHERE k1.report_id = ANY(%s)",
+                (rekeyed,),
+            )
+            touched |= {row[0] for row in cur.fetchall()}
         self.write_facts(cur, facts, upsert=True)
         copy_rows(cur, stored_entries.TABLE, [stored_entries.to_row(e) for e in made])
-        return facts.named_firms | set(facts.reports), _of_new_reports(made)
+        return touched, _of_new_reports(made)
 
     @staticmethod
     def write_facts(cur: Cursor[Any], facts: Facts, *, upsert: bool) -> None:
         """Organisations, reports, their keys and decisions; ``upsert`` over rows the
         generation may already hold, or else (into empty tables) by COPY alone."""
         if facts.organisations:
-            rows = list(facts.organisations.items())
+            rows = [(o, _storable(name)) for o, name in facts.organisations.items()]
             if upsert:
                 cur.execute(
                     *insert_rows(
@@ -260,7 +272,7 @@ class Projection:
                     LEVELS.index(profile.risk.level),
                     profile.risk.score,
                     profile.organisations,
-                    msgspec.json.encode(profile).decode(),
+                    stored_entries.json_text(profile),
                     last,
                 )
             )
@@ -430,11 +442,10 @@ def copy_rows(cur: Cursor[Any], table: str, rows: Sequence[Sequence[Any]]) -> No
 
 
 def _storable(text: str) -> str:
-    """PostgreSQL holds no U+0000 in text or jsonb. The API refuses it, but a log written
-    before it did must still replay: the read models show U+FFFD in its place."""
-    if "\x00" in text or "\\u0000" in text:
-        return text.replace("\x00", "\ufffd").replace("\\u0000", "\\ufffd")
-    return text
+    """PostgreSQL holds no U+0000 in text. The API refuses it, but a log written before it
+    did must still replay: the read models show U+FFFD in its place (JSON values are made
+    storable as they are encoded, by ``entries.json_text``)."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def _changed_reports(
