@@ -9,6 +9,7 @@ import time
 
 import msgspec
 import psycopg
+import pytest
 
 from projector import tables
 from projector.projection import Projection
@@ -99,22 +100,15 @@ def test_a_typed_backslash_u0000_stays_text_across_a_projector_restart(
     assert diffs == {}, diffs
 
 
-def test_an_organisation_named_with_a_typed_backslash_u0000_is_stored_alike(
-    projector, database, watchlist
+@pytest.mark.parametrize(
+    "odd",
+    ["\\u0000", "\x00"],
+    ids=["typed backslash u0000 stays text", "a NUL does not stop the projector"],
+)
+def test_an_organisations_odd_name_is_stored_alike_live_and_replayed(
+    projector, database, watchlist, odd
 ):
-    tag = secrets.token_hex(3)
-    watchlist.register_organisation(f"Centre \\u0000 {tag}", "KZ")
-    with psycopg.connect(database.url, autocommit=True) as conn:
-        head = conn.execute("SELECT max(notification_id) FROM watchlist_events").fetchone()[0]
-    diffs = _compare(database, watchlist, head)
-    assert diffs == {}, diffs
-
-
-def test_an_organisation_name_holding_a_nul_does_not_stop_the_projector(
-    projector, database, watchlist
-):
-    tag = secrets.token_hex(3)
-    watchlist.register_organisation(f"Centre \x00 {tag}", "KZ")
+    watchlist.register_organisation(f"Centre {odd} {secrets.token_hex(3)}", "KZ")
     with psycopg.connect(database.url, autocommit=True) as conn:
         head = conn.execute("SELECT max(notification_id) FROM watchlist_events").fetchone()[0]
     diffs = _compare(database, watchlist, head)
