@@ -29,7 +29,7 @@ from psycopg import sql
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dataset import Dataset, write_ndjson
-from run import ORGANISATIONS, Member, apply_changes, measure_import
+from run import ORGANISATIONS, apply_changes, measure_import, register_members
 
 from projector import tables
 from projector.projection import Projection
@@ -70,13 +70,7 @@ def main() -> None:
     taxonomy = load_taxonomy()
     app = Watchlist(database.eventsourcing_env(), taxonomy=taxonomy, master_key=bytes(32))
     try:
-        members = []
-        for n in range(ORGANISATIONS):
-            organisation = app.register_organisation(f"Hotline {n + 1}", "KZ")
-            issued = app.issue_key(organisation, "reporter")
-            principal = app.authenticate(issued.key)
-            assert principal is not None
-            members.append(Member(principal, issued.key))
+        members = register_members(app)
         data = Dataset(2026, organisations=ORGANISATIONS, firms=args.reports * 3 // 10)
         operations = list(data.operations(args.reports))
         with tempfile.TemporaryDirectory() as tmp:

@@ -74,6 +74,18 @@ class Member:
     key: str
 
 
+def register_members(app: Watchlist) -> list[Member]:
+    """The data set's organisations, each with a reporter key."""
+    members = []
+    for n in range(ORGANISATIONS):
+        organisation = app.register_organisation(f"Hotline {n + 1}", "KZ")
+        issued = app.issue_key(organisation, "reporter")
+        principal = app.authenticate(issued.key)
+        assert principal is not None
+        members.append(Member(principal, issued.key))
+    return members
+
+
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -286,7 +298,10 @@ class Services:
                     return
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError("watchlist serve did not start; see serve.log")
+        # The work directory goes with the run: say what the server said.
+        self.stop()
+        said = (work / "serve.log").read_text()[-2000:]
+        raise RuntimeError(f"watchlist serve did not start in 60 s; it said:\n{said}")
 
     def stop_projector(self) -> None:
         if self.projector.poll() is None:
@@ -613,13 +628,7 @@ def main() -> None:
         app = Watchlist(
             database.eventsourcing_env(), taxonomy=load_taxonomy(), master_key=master_key
         )
-        members = []
-        for n in range(ORGANISATIONS):
-            organisation = app.register_organisation(f"Hotline {n + 1}", "KZ")
-            issued = app.issue_key(organisation, "reporter")
-            principal = app.authenticate(issued.key)
-            assert principal is not None
-            members.append(Member(principal, issued.key))
+        members = register_members(app)
         log(f"dataset: {len(operations):,} operations over {size['firms']:,} firms")
         results["import"] = measure_import(app, members, operations, work)
         log(f"import: {results['import']['reports_per_s']:,.0f} reports/s")

@@ -40,7 +40,7 @@ REPORT_COLUMNS = [
     ("first_position", "bigint"),
     ("last_position", "bigint"),
 ]
-ORGANISATION, SHARING, STATUS, VERSION, LAST = 1, 2, 3, 4, 6
+ORGANISATION, SHARING, STATUS, VERSION, FIRST, LAST = 1, 2, 3, 4, 5, 6
 
 
 def match_keys(content: ReportContent) -> set[str]:

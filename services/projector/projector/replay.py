@@ -22,12 +22,11 @@ from psycopg import Cursor
 
 from projector import entries as stored_entries
 from projector import tables
-from projector.facts import ORGANISATION, SHARING, Facts
+from projector.facts import FIRST, ORGANISATION, SHARING, Facts
 from projector.model import Entry, ReportState, fold
 from projector.projection import Projection, Rows, Timelines, copy_rows
 from watchlist.domain.base import DomainEvent
 
-FIRST = 5  # a report row's first position (see facts.REPORT_COLUMNS)
 # Firm rows rendered before they are written: a bound on memory, not a batch of the log.
 FLUSH_ROWS = 20_000
 

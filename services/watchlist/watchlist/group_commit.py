@@ -120,22 +120,18 @@ class GroupCommit(Generic[T, R]):
         """Batch after batch, while work keeps coming, for ``session_seconds`` at most (then
         a new session: a held connection goes back to the pool, which checks it, and
         retires it once it is old); True once the writer is closed."""
-        entry = first
+        batch = [first]
+        stopping = self._fill(batch)
         until = time.monotonic() + self._session_seconds
         while True:
-            batch = [entry]
-            stopping = self._fill(batch)
             if not self._commit(batch) or stopping:
                 return stopping  # after a failure, a new session (a sound connection)
             if time.monotonic() >= until:
                 return False
-            try:
-                more = self._queue.get_nowait()
-            except queue.Empty:
-                return False
-            if more is None:
-                return True
-            entry = more
+            batch = []
+            stopping = self._fill(batch)
+            if not batch:  # nothing came while the last batch committed
+                return stopping
 
     def _fill(self, batch: list[tuple[T, Future[R] | asyncio.Future[R]]]) -> bool:
         """Add what has queued up to ``batch``; True if the writer was closed meanwhile."""
