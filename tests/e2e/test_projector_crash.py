@@ -92,6 +92,13 @@ def _start(env):
     )
 
 
+def _until_running(database, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(database.url, autocommit=True) as conn:
+        while not status(conn).running and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
 def _head(conn) -> int:
     row = conn.execute("SELECT coalesce(max(notification_id), 0) FROM watchlist_events").fetchone()
     return int(row[0])
@@ -111,7 +118,8 @@ def test_sigkill_mid_batch_many_times_then_read_models_equal_a_clean_rebuild(
         rng, kills, positions = random.Random(7), 0, []
         while kills < 10 or writer.is_alive():
             process = _start(projector_env)
-            time.sleep(rng.uniform(1.0, 2.0))
+            _until_running(database)  # a busy machine may take seconds to start a process
+            time.sleep(rng.uniform(0.3, 1.2))
             process.send_signal(signal.SIGKILL)
             process.wait(10)
             kills += 1

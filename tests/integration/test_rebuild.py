@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 
 from projector import tables
@@ -98,3 +100,32 @@ def test_rebuild_swaps_in_while_the_api_serves_and_links_survive(
     # The running projector carries on in the new generation.
     e = _firm(client, member, ["After the swap"])
     assert client.get(f"/v1/firms/{e}", headers=headers).status_code == 200
+
+
+def test_projector_replays_read_models_built_in_an_older_format(
+    client, member, database, projector
+):
+    firm = _firm(client, member, ["Format Change Travel"], "+7 701 909 17 43")
+    with psycopg.connect(database.url, autocommit=True) as conn:
+        old = tables.live_generation(conn)
+        assert old is not None
+        assert tables.format_of(conn, old) == tables.FORMAT
+        projector.stop()
+        # What a generation built before formats were recorded looks like.
+        conn.execute(f"COMMENT ON SCHEMA {tables.schema_name(old)} IS NULL")
+        assert tables.format_of(conn, old) is None
+        projector.start()
+        deadline = time.monotonic() + 60
+        while tables.live_generation(conn) == old and time.monotonic() < deadline:
+            time.sleep(0.1)
+        new = tables.live_generation(conn)
+        assert new != old
+        assert new is not None
+        assert tables.format_of(conn, new) == tables.FORMAT
+        gone = conn.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = %s", (tables.schema_name(old),)
+        ).fetchone()
+        assert gone == (0,)
+    profile = client.get(f"/v1/firms/{firm}", headers=member.headers())
+    assert profile.status_code == 200
+    assert "Format Change Travel" in profile.json()["names"]

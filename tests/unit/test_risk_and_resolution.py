@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from projector.model import ReportState
+from projector.profile import Profile, packed, profile_of, served
 from projector.resolution import resolve
 from projector.risk import assess, level_for
 from watchlist.api.examples import EXAMPLE_REPORT
@@ -127,3 +128,13 @@ def test_links_join_and_separations_part_firms_that_share_keys():
 
     assert linked == {a: a, b: b, c: a}
     assert apart == {a: a, b: b, c: c}
+
+
+def test_a_stored_profile_is_served_whole_at_the_position_asked_for():
+    org = uuid4()
+    states = [report(org, 3), report(uuid4(), 9, reliability="C")]
+    profile = profile_of(states[0].report_id, states, [], TAXONOMY, 9)
+    stored = packed(profile)
+    assert len(stored) < len(msgspec.json.encode(profile))
+    answer = msgspec.json.decode(served(stored, 1234), type=Profile)
+    assert answer == msgspec.structs.replace(profile, as_of_position=1234)

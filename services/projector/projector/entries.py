@@ -27,15 +27,19 @@ TABLE = (
 
 
 # A JSON escape of U+0000: a backslash that is not itself escaped, then u0000.
-_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
 
 
-def json_text(value: object) -> str:
+def json_bytes(value: object) -> bytes:
     """``value`` as JSON that PostgreSQL can store. It holds no U+0000 in jsonb; the API
     refuses it, but a log written before it did must still replay, so the read models
     show U+FFFD in its place. A backslash typed before "u0000" is text, and stays."""
-    text = msgspec.json.encode(value).decode()
-    return _NUL_ESCAPE.sub(r"\1\\ufffd", text) if "u0000" in text else text
+    data = msgspec.json.encode(value)
+    return _NUL_ESCAPE.sub(rb"\1\\ufffd", data) if b"u0000" in data else data
+
+
+def json_text(value: object) -> str:
+    return json_bytes(value).decode()
 
 
 def _json(value: object | None) -> str | None:
@@ -104,7 +108,7 @@ def load(
     params: list[Any] = [ids, named, named] + ([] if up_to is None else [up_to])
     cur.execute(
         f"SELECT {COLUMNS} FROM entries "
-        f"WHERE (report_id = ANY(%s) OR firm_a = ANY(%s) OR firm_b = ANY(%s)){limit} "
+        f"WHERE (report_id = ANY(%b) OR firm_a = ANY(%b) OR firm_b = ANY(%b)){limit} "
         "ORDER BY position",
         params,
     )

@@ -11,8 +11,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from uuid import UUID
 
+import lz4.frame
 import msgspec
 
+from projector.entries import json_bytes
 from projector.identity import identifier_key
 from projector.model import Entry, ReportState, fold
 from projector.risk import Assessment, assess
@@ -52,6 +54,7 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True):
     replies: list[Reply] = []
     disputed_reports: list[UUID] = []
     report_ids: list[UUID]
+    # Last, so that a stored profile's position is replaced in place as it is served.
     as_of_position: int
 
 
@@ -128,3 +131,34 @@ def profile_of(
 
 def _first_position(report: ReportState) -> int:
     return report.first_position
+
+
+_POSITION_FIELD = b',"as_of_position":'
+
+
+def packed(profile: Profile) -> bytes:
+    """A profile as the read models store it: its JSON, compressed with lz4.
+
+    A firm's profile grows with its reports (over 100 KB for the most reported) and is
+    rewritten in every view whenever the firm changes. Compressed in the projector, it
+    is a sixth of that to write, store and read back; lz4 costs a fraction of a
+    millisecond either way, where PostgreSQL's own pglz costs more than it saves.
+    """
+    stored: bytes = lz4.frame.compress(json_bytes(profile))
+    return stored
+
+
+def unpacked(stored: bytes) -> bytes:
+    """The JSON of a stored profile."""
+    data: bytes = lz4.frame.decompress(stored)
+    return data
+
+
+def served(stored: bytes, position: int) -> bytes:
+    """A stored profile as the answer of the read models at log ``position``: its
+    ``as_of_position`` (the last field, when the firm last changed) replaced."""
+    head, found, tail = unpacked(stored).rpartition(_POSITION_FIELD)
+    assert found, "not a stored profile"
+    assert tail[:-1].isdigit(), "not a stored profile"
+    assert tail.endswith(b"}"), "not a stored profile"
+    return b"%s%s%d}" % (head, found, position)

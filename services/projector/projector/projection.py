@@ -22,7 +22,7 @@ from projector import entries as stored_entries
 from projector.facts import REPORT_COLUMNS, Facts
 from projector.identity import normalise_name
 from projector.model import Entry, ReportState, fold
-from projector.profile import profile_of
+from projector.profile import packed, profile_of
 from projector.resolution import resolve
 from projector.risk import LEVELS
 from watchlist.domain.base import DomainEvent
@@ -70,7 +70,7 @@ class Projection:
         if rekeyed:
             cur.execute(
                 "SELECT DISTINCT k2.report_id FROM report_keys k1 JOIN report_keys k2 "
-                "ON k2.key = k1.key WHERE k1.report_id = ANY(%s)",
+                "ON k2.key = k1.key WHERE k1.report_id = ANY(%b)",
                 (rekeyed,),
             )
             touched |= {row[0] for row in cur.fetchall()}
@@ -113,7 +113,7 @@ class Projection:
         if facts.keys:
             if upsert:
                 cur.execute(
-                    "DELETE FROM report_keys WHERE report_id = ANY(%s)", (list(facts.keys),)
+                    "DELETE FROM report_keys WHERE report_id = ANY(%b)", (list(facts.keys),)
                 )
             copy_rows(cur, "report_keys (report_id, key)", facts.key_rows())
         if facts.decisions:
@@ -169,7 +169,7 @@ class Projection:
         ids = list(cluster)
         cur.execute(
             "SELECT report_id, organisation_id, sharing, first_position, last_position "
-            "FROM reports WHERE report_id = ANY(%s)",
+            "FROM reports WHERE report_id = ANY(%b)",
             (ids,),
         )
         found = cur.fetchall()
@@ -179,14 +179,14 @@ class Projection:
             for row in found
             if row[0] not in fresh and (state := self.states.get(row[0], row[4])) is not None
         }
-        cur.execute("SELECT report_id, key FROM report_keys WHERE report_id = ANY(%s)", (ids,))
+        cur.execute("SELECT report_id, key FROM report_keys WHERE report_id = ANY(%b)", (ids,))
         keys: dict[UUID, list[str]] = {}
         for report_id, key in cur.fetchall():
             keys.setdefault(report_id, []).append(key)
         for found in keys.values():
             found.sort()
         cur.execute(
-            "SELECT a, b, kind FROM decisions WHERE a = ANY(%s) OR b = ANY(%s) ORDER BY position",
+            "SELECT a, b, kind FROM decisions WHERE a = ANY(%b) OR b = ANY(%b) ORDER BY position",
             (ids, ids),
         )
         decisions = cur.fetchall()
@@ -272,7 +272,7 @@ class Projection:
                     LEVELS.index(profile.risk.level),
                     profile.risk.score,
                     profile.organisations,
-                    stored_entries.json_text(profile),
+                    packed(profile),
                     last,
                 )
             )
@@ -351,8 +351,10 @@ class _Before:
         memberships: set[tuple[Any, ...]],
         as_of: dict[tuple[str, UUID], int],
         overridden: set[tuple[Any, ...]],
+        names: set[tuple[Any, ...]],
     ) -> None:
         self.memberships, self.as_of, self.overridden = memberships, as_of, overridden
+        self.names = names
         self.members: dict[tuple[str, UUID], set[UUID]] = {}
         for view, report, firm in memberships:
             self.members.setdefault((view, firm), set()).add(report)
@@ -365,16 +367,24 @@ class _Before:
         )
         memberships = {tuple(row) for row in cur.fetchall()}
         firms = sorted({(view, firm) for view, _, firm in memberships})
+        pairs = ([v for v, _ in firms], [f for _, f in firms])
         cur.execute(
             "SELECT f.view, f.firm_id, f.as_of_position FROM firms f "
             "JOIN unnest(%b::text[], %b::uuid[]) AS k(view, firm_id) "
             "ON f.view = k.view AND f.firm_id = k.firm_id",
-            ([v for v, _ in firms], [f for _, f in firms]),
+            pairs,
         )
         as_of = {(view, firm): position for view, firm, position in cur.fetchall()}
+        cur.execute(
+            "SELECT n.view, n.firm_id, n.name FROM firm_names n "
+            "JOIN unnest(%b::text[], %b::uuid[]) AS k(view, firm_id) "
+            "ON n.view = k.view AND n.firm_id = k.firm_id",
+            pairs,
+        )
+        names = {tuple(row) for row in cur.fetchall()}
         # Firm ids are report ids: every partner firm of the cluster is one of its reports.
         cur.execute("SELECT view, firm_id FROM overridden WHERE firm_id = ANY(%b)", (reports,))
-        return cls(memberships, as_of, {tuple(row) for row in cur.fetchall()})
+        return cls(memberships, as_of, {tuple(row) for row in cur.fetchall()}, names)
 
     def unchanged(self, view: str, firm_id: UUID, members: set[UUID], last: int) -> bool:
         key = (view, firm_id)
@@ -386,7 +396,7 @@ class Rows:
     """Read-model rows of a batch, written together: only what differs from ``before``
     (by default, an empty generation)."""
 
-    before: _Before = field(default_factory=lambda: _Before(set(), {}, set()))
+    before: _Before = field(default_factory=lambda: _Before(set(), {}, set(), set()))
     memberships: list[tuple[Any, ...]] = field(default_factory=list)
     firms: list[tuple[Any, ...]] = field(default_factory=list)
     names: list[tuple[Any, ...]] = field(default_factory=list)
@@ -408,14 +418,25 @@ class Rows:
         )
         stale = sorted(set(self.before.as_of) - self.kept)
         _delete_pairs(cur, "firms", "firm_id", stale)
-        _delete_pairs(cur, "firm_names", "firm_id", stale)
         copy_rows(
             cur,
             "firms (view, firm_id, display_name, country, level, level_rank, score, "
             "organisations, profile, as_of_position)",
             self.firms,
         )
-        copy_rows(cur, "firm_names (view, firm_id, name)", self.names)
+        # A firm's names mostly stay when it changes: only those that come or go are
+        # written, each a few entries of the trigram index.
+        names = set(self.names)
+        gone = [n for n in self.before.names if (n[0], n[1]) not in self.kept and n not in names]
+        if gone:
+            cur.execute(
+                "DELETE FROM firm_names t USING unnest(%b::text[], %b::uuid[], %b::text[]) "
+                "AS n(view, firm_id, name) "
+                "WHERE t.view = n.view AND t.firm_id = n.firm_id AND t.name = n.name",
+                tuple(list(column) for column in zip(*gone, strict=True)),
+            )
+        fresh = [n for n in dict.fromkeys(self.names) if n not in self.before.names]
+        copy_rows(cur, "firm_names (view, firm_id, name)", fresh)
         overridden = set(self.overridden)
         _delete_pairs(cur, "overridden", "firm_id", sorted(self.before.overridden - overridden))
         copy_rows(cur, "overridden (view, firm_id)", sorted(overridden - self.before.overridden))
@@ -461,7 +482,7 @@ def _changed_reports(
         return {}
     cur.execute(
         "SELECT report_id, organisation_id, sharing, status, version, "
-        "first_position, last_position FROM reports WHERE report_id = ANY(%s)",
+        "first_position, last_position FROM reports WHERE report_id = ANY(%b)",
         (changed,),
     )
     return {row[0]: list(row) for row in cur.fetchall()}

@@ -22,7 +22,7 @@ from projector import entries as stored_entries
 from projector import live, tables
 from projector.identity import normalise_name, search_keys
 from projector.model import Entry
-from projector.profile import Profile, build_profile
+from projector.profile import Profile, build_profile, served
 from projector.risk import LEVELS, Level
 from watchlist import cursors
 from watchlist.domain.taxonomy import Taxonomy
@@ -144,8 +144,8 @@ def _profile_statement(s: str) -> str:
     # itself there, its stored profile as the live position's answer.
     return (
         "SELECT p.generation, t.position, m.view, m.firm_id, "
-        f"(SELECT f.profile || jsonb_build_object('as_of_position', t.position) FROM {s}.firms f"
-        "  WHERE f.view = m.view AND f.firm_id = m.firm_id AND m.firm_id = %(firm)s)::text "
+        f"(SELECT f.profile FROM {s}.firms f"
+        "  WHERE f.view = m.view AND f.firm_id = m.firm_id AND m.firm_id = %(firm)s) "
         f"FROM {tables.POINTER} p CROSS JOIN {s}.tracking t LEFT JOIN LATERAL ("
         f"  SELECT view, firm_id FROM {s}.memberships WHERE report_id = %(firm)s"
         "  AND view IN (%(me)s, 'partners') ORDER BY view = 'partners' LIMIT 1) m ON true"
@@ -155,14 +155,15 @@ def _profile_statement(s: str) -> str:
 def firm_json(conn: Connection[Any], viewer: UUID, firm_id: UUID) -> bytes | Moved | None:
     """The live profile as the JSON the projector stored, ``as_of_position`` set to now."""
     row = live.read(conn, _profile_statement, {"firm": firm_id, "me": str(viewer)})[0]
-    _, _, view, current, profile = row
+    _, position, view, current, profile = row
     if view is None:
         return None
     if current != firm_id:
         return Moved(merged_into=current)
     assert profile is not None, f"firm {firm_id} has members but no profile"
-    # PostgreSQL writes jsonb with a space after every ':' and ','; answer compact JSON.
-    return msgspec.json.format(str(profile).encode(), indent=-1)
+    if not isinstance(profile, bytes):  # a generation of an older format, being replaced
+        raise NotProjected("the read models are being rebuilt")
+    return served(profile, position)
 
 
 def firm(
@@ -230,7 +231,7 @@ def timeline(
 
 def _organisation_names(cur: psycopg.Cursor[Any], ids: set[UUID]) -> dict[UUID, str]:
     cur.execute(
-        "SELECT organisation_id, name FROM organisations WHERE organisation_id = ANY(%s)",
+        "SELECT organisation_id, name FROM organisations WHERE organisation_id = ANY(%b)",
         (list(ids),),
     )
     return {row[0]: row[1] for row in cur.fetchall()}

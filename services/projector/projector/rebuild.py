@@ -11,6 +11,7 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 from projector import tables
+from projector.profile import unpacked
 from projector.projection import Projection
 from projector.replay import Replay
 from projector.runner import LOCK_KEY, collector_paused, decode, event_recorder
@@ -100,7 +101,11 @@ def dump(conn: psycopg.Connection[Any], generation: int) -> dict[str, list[tuple
                 query = sql.SQL("SELECT * FROM {}.{} t ORDER BY t::text").format(
                     schema, sql.Identifier(table)
                 )
-            found[table] = cur.execute(query).fetchall()
+            rows = cur.execute(query).fetchall()
+            if table == "firms":  # profiles compare by their JSON, not by how it was packed
+                at = [column.name for column in cur.description or ()].index("profile")
+                rows = [(*r[:at], unpacked(r[at]), *r[at + 1 :]) for r in rows]
+            found[table] = rows
     return found
 
 

@@ -152,13 +152,28 @@ class ProjectorRunner:
             with psycopg.connect(self.database.url, autocommit=True) as conn:
                 if not self._take_lock(conn, stop):
                     return
-                ensure_live_generation(conn)
+                live = ensure_live_generation(conn)
+                if tables.format_of(conn, live) != tables.FORMAT:
+                    self._rebuild(live)
                 ensure_chain_tables(conn)
                 while not stop.is_set():
                     self._follow(conn, recorder, stop)
         finally:
             self.holds_lock.clear()
             recorder.datastore.close()
+
+    def _rebuild(self, live: int) -> None:
+        """Replace a live generation built by older code: the API serves it meanwhile,
+        except for what this code cannot read of it (answered as not built yet)."""
+        from projector.rebuild import rebuild  # it builds on this module
+
+        log.warning(
+            "read models (generation %s) are not in format %s: replaying the log",
+            live,
+            tables.FORMAT,
+        )
+        rebuilt = rebuild(self.database, self.taxonomy)
+        log.info("generation %s is live, at position %s", rebuilt.generation, rebuilt.position)
 
     def _take_lock(self, conn: psycopg.Connection[Any], stop: threading.Event) -> bool:
         waiting = False

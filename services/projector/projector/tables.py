@@ -16,6 +16,11 @@ from psycopg.rows import tuple_row
 
 POINTER = "watchlist_read_model"
 SCHEMA_PREFIX = "watchlist_rm_"
+# The shape of a generation: its tables and how they hold what they hold. A change to
+# either raises it, and a projector that finds the live generation at another format
+# replays the log into a new one and swaps it in: read models are disposable.
+FORMAT = 2
+_FORMAT_NOTE = "watchlist read models, format {}"
 
 POINTER_DDL = f"""CREATE TABLE IF NOT EXISTS {POINTER} (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
@@ -83,7 +88,7 @@ GENERATION_DDL = [
         level_rank smallint NOT NULL,
         score double precision NOT NULL,
         organisations integer NOT NULL,
-        profile jsonb NOT NULL,
+        profile bytea NOT NULL,
         as_of_position bigint NOT NULL,
         PRIMARY KEY (view, firm_id))""",
     """CREATE TABLE firm_names (
@@ -148,6 +153,11 @@ def create_generation(conn: Connection[Any], *, indexes: bool = True) -> int:
         generation = int(row[0])
         schema = sql.Identifier(schema_name(generation))
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(schema))
+        conn.execute(
+            sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
+                schema, sql.Literal(_FORMAT_NOTE.format(FORMAT))
+            )
+        )
         conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(schema))
         for statement in GENERATION_DDL + (GENERATION_INDEXES if indexes else []):
             conn.execute(statement)
@@ -156,26 +166,40 @@ def create_generation(conn: Connection[Any], *, indexes: bool = True) -> int:
     return generation
 
 
+def format_of(conn: Connection[Any], generation: int) -> int | None:
+    """The format a generation was built in (None: before formats were recorded)."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        row = cur.execute(
+            "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %s",
+            (schema_name(generation),),
+        ).fetchone()
+    note = row[0] if row else None
+    prefix = _FORMAT_NOTE.format("")
+    if not note or not note.startswith(prefix) or not note[len(prefix) :].isdigit():
+        return None
+    return int(note[len(prefix) :])
+
+
 def create_indexes(conn: Connection[Any]) -> None:
     """The secondary indexes of the generation on the search_path, built in one pass each."""
     for statement in GENERATION_INDEXES:
         conn.execute(statement)
 
 
-# The large JSON columns: profiles (one per firm and view, rewritten whenever the firm
-# changes) and timeline contents.
-_LARGE = (("firms", "profile"), ("entries", "content"))
-
-
 def _storage(conn: Connection[Any]) -> list[str]:
-    """How the large JSON columns are stored: compressed with lz4 where the server has it,
-    else out of line uncompressed, since pglz costs more time than the space it saves."""
+    """How the large columns are stored. Profiles come compressed (``profile.packed``), so
+    PostgreSQL need not try again; timeline contents are compressed with lz4 where the
+    server has it, else kept out of line uncompressed, since pglz costs more time than
+    the space it saves."""
     with conn.cursor(row_factory=tuple_row) as cur:
         row = cur.execute(
             "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
         ).fetchone()
     setting = "COMPRESSION lz4" if row and row[0] else "STORAGE EXTERNAL"
-    return [f"ALTER TABLE {table} ALTER COLUMN {column} SET {setting}" for table, column in _LARGE]
+    return [
+        "ALTER TABLE firms ALTER COLUMN profile SET STORAGE EXTERNAL",
+        f"ALTER TABLE entries ALTER COLUMN content SET {setting}",
+    ]
 
 
 def drop_generation(conn: Connection[Any], generation: int) -> None:
