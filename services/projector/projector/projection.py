@@ -19,6 +19,7 @@ from uuid import UUID
 from psycopg import Connection, Cursor
 
 from projector import entries as stored_entries
+from projector import words
 from projector.facts import REPORT_COLUMNS, Facts
 from projector.identity import normalise_name
 from projector.model import Entry, ReportState, fold
@@ -262,6 +263,7 @@ class Projection:
                 rows.kept.add((view, firm_id))
                 continue
             profile = profile_of(firm_id, states, facts, self.taxonomy, last)
+            rank = LEVELS.index(profile.risk.level)
             rows.firms.append(
                 (
                     view,
@@ -269,14 +271,16 @@ class Projection:
                     profile.display_name,
                     profile.country,
                     profile.risk.level,
-                    LEVELS.index(profile.risk.level),
+                    rank,
                     profile.risk.score,
                     profile.organisations,
                     stored_entries.json_text(profile),
                     last,
                 )
             )
-            rows.names += [(view, firm_id, n) for n in _search_names(profile.names)]
+            names = _search_names(profile.names)
+            rows.names += [(view, firm_id, n) for n in names]
+            rows.words += [(view, firm_id, w, rank) for w in words.words_of(names)]
 
 
 class Timelines:
@@ -390,10 +394,12 @@ class Rows:
     memberships: list[tuple[Any, ...]] = field(default_factory=list)
     firms: list[tuple[Any, ...]] = field(default_factory=list)
     names: list[tuple[Any, ...]] = field(default_factory=list)
+    words: list[tuple[str, UUID, str, int]] = field(default_factory=list)
     overridden: list[tuple[Any, ...]] = field(default_factory=list)
     kept: set[tuple[str, UUID]] = field(default_factory=set)
 
-    def write(self, cur: Cursor[Any]) -> None:
+    def write(self, cur: Cursor[Any], *, count_words: bool = True) -> None:
+        """Write the rows; without ``count_words`` the vocabulary waits for ``words.count_all``."""
         memberships = set(self.memberships)
         _delete_pairs(
             cur,
@@ -416,6 +422,7 @@ class Rows:
             self.firms,
         )
         copy_rows(cur, "firm_names (view, firm_id, name)", self.names)
+        words.write(cur, stale, self.words, count=count_words)
         overridden = set(self.overridden)
         _delete_pairs(cur, "overridden", "firm_id", sorted(self.before.overridden - overridden))
         copy_rows(cur, "overridden (view, firm_id)", sorted(overridden - self.before.overridden))

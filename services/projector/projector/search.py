@@ -16,6 +16,7 @@ from psycopg import Connection
 from projector import live, tables
 from projector.identity import normalise_name, search_keys
 from projector.risk import LEVELS, Level
+from projector.words import words_of
 from watchlist import cursors
 
 VISIBLE = (
@@ -66,16 +67,41 @@ def _browse_statement(s: str) -> str:
     )
 
 
+# Firms a name search compares with the query at most, per view, shared among its words.
+NAME_CANDIDATES = 300
+# Typed words looked up at most, the longest first: the rest seldom tell firms apart.
+TYPED_WORDS = 8
+
+
 @cache
 def _search_statement(s: str) -> str:
+    """Firms with a key equal to one the query could mean, or with a name like it.
+
+    Names are found through their words (projector/words.py). Each typed word has an
+    equal share of ``NAME_CANDIDATES``: the firms named by the vocabulary's words like
+    it, the likest word first (its own, if known), then the rarer; where a word names
+    more firms than the share holds, the riskiest. A firm's own rare word thus brings
+    it in, while a trade word shared by thousands brings only its share. Only those
+    firms' names are compared with the whole query.
+    """
     return _with_position(
         s,
         "WITH exact AS (SELECT DISTINCT m.view, m.firm_id, 2.0::float8 AS match "
         f"  FROM {s}.report_keys k JOIN {s}.memberships m ON m.report_id = k.report_id "
         "  WHERE k.key = ANY(%(keys)s) AND m.view IN (%(me)s, 'partners')), "
+        "alike AS (SELECT t.word AS typed, v.word, v.firms, similarity(v.word, t.word) AS likeness "
+        f"  FROM unnest(%(words)s::text[]) t(word) JOIN {s}.name_words v ON v.word %% t.word), "
+        "ranked AS (SELECT word, %(share)s - coalesce(sum(firms) OVER (PARTITION BY typed "
+        "  ORDER BY likeness DESC, firms, word ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), "
+        "  0) AS room FROM alike), "
+        "candidates AS (SELECT DISTINCT p.view, p.firm_id FROM ranked r "
+        "  CROSS JOIN (VALUES (%(me)s), ('partners')) AS seen(view) CROSS JOIN LATERAL ("
+        f"    SELECT w.view, w.firm_id FROM {s}.firm_words w "
+        "    WHERE w.word = r.word AND w.view = seen.view "
+        "    ORDER BY w.level_rank DESC, w.firm_id LIMIT r.room) p WHERE r.room > 0), "
         "named AS (SELECT n.view, n.firm_id, max(similarity(n.name, %(name)s)) AS match "
-        f"  FROM {s}.firm_names n WHERE n.name %% %(name)s AND n.view IN (%(me)s, 'partners') "
-        "  GROUP BY n.view, n.firm_id), "
+        f"  FROM candidates c JOIN {s}.firm_names n ON n.view = c.view AND n.firm_id = c.firm_id "
+        "  WHERE n.name %% %(name)s GROUP BY n.view, n.firm_id), "
         "hits AS (SELECT view, firm_id, max(match) AS match FROM "
         "  (SELECT * FROM exact UNION ALL SELECT * FROM named) h GROUP BY view, firm_id) "
         f"SELECT {_COLUMNS}, h.match, f.level_rank FROM hits h JOIN {s}.firms f "
@@ -115,7 +141,15 @@ def search(
                 next_cursor=cursors.encode(f"{last[6]}:{last[0]}") if last else None,
             )
         offset = cursors.decode_int(cursor, 0)
-        params |= {"keys": search_keys(q, country), "name": normalise_name(q), "offset": offset}
+        name = normalise_name(q)
+        typed = sorted(words_of([name]), key=len, reverse=True)[:TYPED_WORDS]
+        params |= {
+            "keys": search_keys(q, country),
+            "name": name,
+            "words": typed,
+            "share": max(NAME_CANDIDATES // max(len(typed), 1), 1),
+            "offset": offset,
+        }
         rows = live.read_by_index(conn, _search_statement, params)
     except live.NotProjected:
         return FirmPage(items=[], next_cursor=None, as_of_position=0)

@@ -91,6 +91,18 @@ GENERATION_DDL = [
         firm_id uuid NOT NULL,
         name text NOT NULL,
         PRIMARY KEY (view, firm_id, name))""",
+    # The words of each firm's names (projector/words.py), with the firm's level, so that
+    # a search taking the first firms a common word names takes the riskiest.
+    """CREATE TABLE firm_words (
+        view text NOT NULL,
+        firm_id uuid NOT NULL,
+        word text NOT NULL,
+        level_rank smallint NOT NULL,
+        PRIMARY KEY (view, firm_id, word))""",
+    # Every word of a firm name, and how many firm_words rows bear it.
+    """CREATE TABLE name_words (
+        word text PRIMARY KEY,
+        firms integer NOT NULL)""",
     # Partner-view firms that an organisation's private reports reshape in its own view.
     """CREATE TABLE overridden (
         view text NOT NULL,
@@ -111,6 +123,9 @@ GENERATION_INDEXES = [
     # No pending list: every search would scan the names written since autovacuum last
     # merged it, and the projector rewrites a firm's names whenever the firm changes.
     "CREATE INDEX firm_names_trgm ON firm_names USING gin (name gin_trgm_ops) "
+    "WITH (fastupdate = off)",
+    "CREATE INDEX firm_words_by_word ON firm_words (word, view, level_rank DESC, firm_id)",
+    "CREATE INDEX name_words_trgm ON name_words USING gin (word gin_trgm_ops) "
     "WITH (fastupdate = off)",
     "CREATE INDEX firms_by_level ON firms (view, level_rank, firm_id)",
     "CREATE INDEX overridden_by_firm ON overridden (firm_id)",
