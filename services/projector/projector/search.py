@@ -67,8 +67,8 @@ def _browse_statement(s: str) -> str:
     )
 
 
-# Firms a name search compares with the query at most, per view, shared among its words.
-NAME_CANDIDATES = 300
+# Firms a name search compares with the query at most, per view.
+NAME_CANDIDATES = 100
 # Typed words looked up at most, the longest first: the rest seldom tell firms apart.
 TYPED_WORDS = 8
 
@@ -77,28 +77,35 @@ TYPED_WORDS = 8
 def _search_statement(s: str) -> str:
     """Firms with a key equal to one the query could mean, or with a name like it.
 
-    Names are found through their words (projector/words.py). Each typed word has an
-    equal share of ``NAME_CANDIDATES``: the firms named by the vocabulary's words like
-    it, the likest word first (its own, if known), then the rarer; where a word names
-    more firms than the share holds, the riskiest. A firm's own rare word thus brings
-    it in, while a trade word shared by thousands brings only its share. Only those
-    firms' names are compared with the whole query.
+    Names are found through their words (projector/words.py): the words typed, where
+    the vocabulary knows them, else the words like them. All the firms named by the
+    rarest of those words are compared with the whole query, as many words as
+    ``NAME_CANDIDATES`` firms allow; if even the rarest names more, its riskiest
+    firms. A firm's own rare word thus finds it among thousands sharing a trade word,
+    and a query of trade words alone still reads a bounded list.
     """
     return _with_position(
         s,
         "WITH exact AS (SELECT DISTINCT m.view, m.firm_id, 2.0::float8 AS match "
         f"  FROM {s}.report_keys k JOIN {s}.memberships m ON m.report_id = k.report_id "
         "  WHERE k.key = ANY(%(keys)s) AND m.view IN (%(me)s, 'partners')), "
-        "alike AS (SELECT t.word AS typed, v.word, v.firms, similarity(v.word, t.word) AS likeness "
-        f"  FROM unnest(%(words)s::text[]) t(word) JOIN {s}.name_words v ON v.word %% t.word), "
-        "ranked AS (SELECT word, %(share)s - coalesce(sum(firms) OVER (PARTITION BY typed "
-        "  ORDER BY likeness DESC, firms, word ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), "
-        "  0) AS room FROM alike), "
+        # A typed word is looked up as typed; one the vocabulary does not know (misspelt, or
+        # spelt as no firm's name spells it) by trigram likeness, which costs far more.
+        "unknown AS MATERIALIZED (SELECT t.word FROM unnest(%(words)s::text[]) t(word) "
+        f"  WHERE NOT EXISTS (SELECT 1 FROM {s}.name_words k WHERE k.word = t.word)), "
+        "alike AS (SELECT word, firms, max(likeness) AS likeness FROM ("
+        f"  SELECT v.word, v.firms, 1.0::real AS likeness FROM {s}.name_words v "
+        "  WHERE v.word = ANY(%(words)s) UNION ALL "
+        "  SELECT v.word, v.firms, similarity(v.word, u.word) "
+        f"  FROM unknown u JOIN {s}.name_words v ON v.word %% u.word) a GROUP BY word, firms), "
+        "ranked AS (SELECT word, row_number() OVER rarest AS nth, sum(firms) OVER rarest AS "
+        "  through FROM alike WINDOW rarest AS (ORDER BY firms, likeness DESC, word)), "
         "candidates AS (SELECT DISTINCT p.view, p.firm_id FROM ranked r "
         "  CROSS JOIN (VALUES (%(me)s), ('partners')) AS seen(view) CROSS JOIN LATERAL ("
         f"    SELECT w.view, w.firm_id FROM {s}.firm_words w "
         "    WHERE w.word = r.word AND w.view = seen.view "
-        "    ORDER BY w.level_rank DESC, w.firm_id LIMIT r.room) p WHERE r.room > 0), "
+        "    ORDER BY w.level_rank DESC, w.firm_id LIMIT %(candidates)s) p "
+        "  WHERE r.through <= %(candidates)s OR r.nth = 1), "
         "named AS (SELECT n.view, n.firm_id, max(similarity(n.name, %(name)s)) AS match "
         f"  FROM candidates c JOIN {s}.firm_names n ON n.view = c.view AND n.firm_id = c.firm_id "
         "  WHERE n.name %% %(name)s GROUP BY n.view, n.firm_id), "
@@ -147,7 +154,7 @@ def search(
             "keys": search_keys(q, country),
             "name": name,
             "words": typed,
-            "share": max(NAME_CANDIDATES // max(len(typed), 1), 1),
+            "candidates": NAME_CANDIDATES,
             "offset": offset,
         }
         rows = live.read_by_index(conn, _search_statement, params)
