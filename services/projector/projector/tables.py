@@ -120,11 +120,9 @@ GENERATION_INDEXES = [
     "CREATE INDEX decisions_by_b ON decisions (b)",
     "CREATE INDEX memberships_by_firm ON memberships (view, firm_id)",
     "CREATE INDEX memberships_by_report ON memberships (report_id)",
-    # No pending list: every search would scan the names written since autovacuum last
-    # merged it, and the projector rewrites a firm's names whenever the firm changes.
-    "CREATE INDEX firm_names_trgm ON firm_names USING gin (name gin_trgm_ops) "
-    "WITH (fastupdate = off)",
     "CREATE INDEX firm_words_by_word ON firm_words (word, view, level_rank DESC, firm_id)",
+    # No pending list: a search would scan the words written since autovacuum last merged it.
+    # Names themselves need no trigram index: a search reaches them through their words.
     "CREATE INDEX name_words_trgm ON name_words USING gin (word gin_trgm_ops) "
     "WITH (fastupdate = off)",
     "CREATE INDEX firms_by_level ON firms (view, level_rank, firm_id)",
@@ -216,7 +214,7 @@ _READ_BY_INDEX_ONLY = frozenset({"firm_words"})
 
 def analyze_generation(conn: Connection[Any], generation: int) -> None:
     """Fresh planner statistics for a generation filled in one go: without them the planner
-    takes a table of thousands of names for a few and passes over the trigram index.
+    takes a table of thousands of words for a few and passes over the trigram index.
     Needs an autocommit connection (VACUUM runs outside transactions)."""
     schema = schema_name(generation)
     with conn.cursor(row_factory=tuple_row) as cur:
