@@ -100,3 +100,15 @@ def test_a_query_of_only_a_common_word_lists_a_bounded_number_of_firms(
     assert 0 < len(listed) <= FEW_CANDIDATES
     assert all(item["display_name"].endswith(f" {trade_word}") for item in listed)
     assert len({item["firm_id"] for item in listed}) == len(listed)
+
+
+def test_a_name_typed_whole_finds_its_firm_however_common_its_words(
+    client, member, watchlist, trade_word, monkeypatch
+):
+    [firm] = submit(client, member, watchlist, [f"LLP {trade_word}"])  # the trade word alone
+    monkeypatch.setattr(search, "NAME_CANDIDATES", 2)  # fewer than the firms bearing it
+
+    typed = found(client, member, f"«{in_cyrillic(trade_word)}»")
+
+    assert typed[0]["firm_id"] == firm
+    assert typed[0]["match"] == 1.0

@@ -81,8 +81,9 @@ def _search_statement(s: str) -> str:
     the vocabulary knows them, else the words like them. All the firms named by the
     rarest of those words are compared with the whole query, as many words as
     ``NAME_CANDIDATES`` firms allow; if even the rarest names more, its riskiest
-    firms. A firm's own rare word thus finds it among thousands sharing a trade word,
-    and a query of trade words alone still reads a bounded list.
+    firms; and the firms with a name equal to the query. A firm's own rare word thus
+    finds it among thousands sharing a trade word, and a query of trade words alone
+    still reads a bounded list.
     """
     return _with_position(
         s,
@@ -105,7 +106,10 @@ def _search_statement(s: str) -> str:
         f"    SELECT w.view, w.firm_id FROM {s}.firm_words w "
         "    WHERE w.word = r.word AND w.view = seen.view "
         "    ORDER BY w.level_rank DESC, w.firm_id LIMIT %(candidates)s) p "
-        "  WHERE r.through <= %(candidates)s OR r.nth = 1), "
+        "  WHERE r.through <= %(candidates)s OR r.nth = 1 "
+        # A name typed whole finds its firms, however common its words.
+        f"  UNION SELECT n.view, n.firm_id FROM {s}.firm_names n "
+        "  WHERE n.name = %(name)s AND n.view IN (%(me)s, 'partners')), "
         "named AS (SELECT n.view, n.firm_id, max(similarity(n.name, %(name)s)) AS match "
         f"  FROM candidates c JOIN {s}.firm_names n ON n.view = c.view AND n.firm_id = c.firm_id "
         "  WHERE n.name %% %(name)s GROUP BY n.view, n.firm_id), "

@@ -121,6 +121,7 @@ GENERATION_INDEXES = [
     "CREATE INDEX memberships_by_firm ON memberships (view, firm_id)",
     "CREATE INDEX memberships_by_report ON memberships (report_id)",
     "CREATE INDEX firm_words_by_word ON firm_words (word, view, level_rank DESC, firm_id)",
+    "CREATE INDEX firm_names_by_name ON firm_names (name, view)",
     # No pending list: a search would scan the words written since autovacuum last merged it.
     # Names themselves need no trigram index: a search reaches them through their words.
     "CREATE INDEX name_words_trgm ON name_words USING gin (word gin_trgm_ops) "
