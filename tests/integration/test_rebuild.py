@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import psycopg
 
@@ -73,6 +74,10 @@ def test_rebuild_matches_the_live_read_models_row_for_row_twice(
                 for table in live_rows:
                     assert live_rows[table] == first_rows[table], table
                 assert len(first_rows["firms"]) >= 4
+                # The name search's words, and a vocabulary counting exactly those rows.
+                words = Counter(row[2] for row in first_rows["firm_words"])
+                assert words
+                assert dict(first_rows["name_words"]) == words
                 assert {row[2] for row in first_rows["decisions"]} == {"linked", "separated"}
             finally:
                 tables.drop_generation(conn, first)

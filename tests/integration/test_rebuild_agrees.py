@@ -113,3 +113,26 @@ def test_an_organisations_odd_name_is_stored_alike_live_and_replayed(
         head = conn.execute("SELECT max(notification_id) FROM watchlist_events").fetchone()[0]
     diffs = _compare(database, watchlist, head)
     assert diffs == {}, diffs
+
+
+def test_a_word_no_firm_bears_any_longer_leaves_the_vocabulary_live_and_replayed(
+    projector, new_member, database, watchlist
+):
+    tag = "".join(secrets.choice("bdgklmnprstvz") + secrets.choice("aeou") for _ in range(3))
+    member = new_member()
+    reporter = watchlist.authenticate(member.keys["reporter"])
+    first = watchlist.submit_report(reporter, _body([f"Omicron{tag} Works"]))
+    watchlist.amend_report(reporter, first.id, 1, _body([f"Upsilon{tag} Works"]), "typo")
+    upsilon = _body([f"TOO Upsilon{tag} Works"], sharing="private")  # the same firm, privately
+    last = watchlist.submit_report(reporter, upsilon)
+    diffs = _compare(database, watchlist, last.position)
+
+    with psycopg.connect(database.url) as conn:
+        schema = tables.schema_name(tables.live_generation(conn))
+        vocabulary = conn.execute(
+            f'SELECT word, firms FROM "{schema}".name_words WHERE word LIKE %s ORDER BY word',
+            (f"%{tag}",),
+        ).fetchall()
+    assert diffs == {}, diffs
+    # Omicron is gone; Upsilon names the firm in the partners' view and the reporter's own.
+    assert vocabulary == [(f"upsilon{tag}", 2)]

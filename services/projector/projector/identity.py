@@ -209,7 +209,7 @@ _HANDLE_LIKE = re.compile(r"^@?[\w.]{2,}$")
 def search_keys(query: str, country_hint: str | None = None) -> list[str]:
     """Every identifier key a search-box query could mean, for an exact key lookup.
 
-    Names are not covered: they are searched by trigram similarity on normalise_name().
+    Names are not covered: they are searched through the words of normalise_name().
     """
     query = query.strip()
     keys: list[str | None] = []

@@ -51,7 +51,7 @@ def read(conn: Connection[Any], statement: Callable[[str], str], params: Any) ->
 def read_by_index(conn: Connection[Any], statement: Callable[[str], str], params: Any) -> list[Row]:
     """As ``read``, planned with sequential scans off, still in one round trip.
 
-    The planner cannot price the trigram operator and scans every name; the
+    The planner cannot price the trigram operator and scans every word; the
     setting must hold while the statement is planned, so it travels with it in
     one simple-protocol batch (parameters bound by the client, safely quoted).
     With sequential scans priced out, the one-row pointer and tracking tables

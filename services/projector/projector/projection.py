@@ -19,6 +19,7 @@ from uuid import UUID
 from psycopg import Connection, Cursor
 
 from projector import entries as stored_entries
+from projector import words
 from projector.facts import REPORT_COLUMNS, Facts
 from projector.identity import normalise_name
 from projector.model import Entry, ReportState, fold
@@ -262,6 +263,7 @@ class Projection:
                 rows.kept.add((view, firm_id))
                 continue
             profile = profile_of(firm_id, states, facts, self.taxonomy, last)
+            rank = LEVELS.index(profile.risk.level)
             rows.firms.append(
                 (
                     view,
@@ -269,14 +271,16 @@ class Projection:
                     profile.display_name,
                     profile.country,
                     profile.risk.level,
-                    LEVELS.index(profile.risk.level),
+                    rank,
                     profile.risk.score,
                     profile.organisations,
                     packed(profile),
                     last,
                 )
             )
-            rows.names += [(view, firm_id, n) for n in _search_names(profile.names)]
+            names = _search_names(profile.names)
+            rows.names += [(view, firm_id, n) for n in names]
+            rows.words += [(view, firm_id, w, rank) for w in words.words_of(names)]
 
 
 class Timelines:
@@ -400,10 +404,12 @@ class Rows:
     memberships: list[tuple[Any, ...]] = field(default_factory=list)
     firms: list[tuple[Any, ...]] = field(default_factory=list)
     names: list[tuple[Any, ...]] = field(default_factory=list)
+    words: list[tuple[str, UUID, str, int]] = field(default_factory=list)
     overridden: list[tuple[Any, ...]] = field(default_factory=list)
     kept: set[tuple[str, UUID]] = field(default_factory=set)
 
-    def write(self, cur: Cursor[Any]) -> None:
+    def write(self, cur: Cursor[Any], *, count_words: bool = True) -> None:
+        """Write the rows; without ``count_words`` the vocabulary waits for ``words.count_all``."""
         memberships = set(self.memberships)
         _delete_pairs(
             cur,
@@ -424,8 +430,7 @@ class Rows:
             "organisations, profile, as_of_position)",
             self.firms,
         )
-        # A firm's names mostly stay when it changes: only those that come or go are
-        # written, each a few entries of the trigram index.
+        # A firm's names mostly stay when it changes: only those that come or go are written.
         names = set(self.names)
         gone = [n for n in self.before.names if (n[0], n[1]) not in self.kept and n not in names]
         if gone:
@@ -437,6 +442,7 @@ class Rows:
             )
         fresh = [n for n in dict.fromkeys(self.names) if n not in self.before.names]
         copy_rows(cur, "firm_names (view, firm_id, name)", fresh)
+        words.write(cur, stale, self.words, count=count_words)
         overridden = set(self.overridden)
         _delete_pairs(cur, "overridden", "firm_id", sorted(self.before.overridden - overridden))
         copy_rows(cur, "overridden (view, firm_id)", sorted(overridden - self.before.overridden))

@@ -20,19 +20,15 @@ from psycopg.rows import tuple_row
 
 from projector import entries as stored_entries
 from projector import live, tables
-from projector.identity import normalise_name, search_keys
 from projector.model import Entry
 from projector.profile import Profile, build_profile, served
-from projector.risk import LEVELS, Level
+from projector.risk import Level
+from projector.search import search
 from watchlist import cursors
 from watchlist.domain.taxonomy import Taxonomy
 
 T = TypeVar("T")
 PARTNERS = "partners"
-VISIBLE = (
-    "(f.view = %(me)s OR (f.view = 'partners' AND NOT EXISTS ("
-    "SELECT 1 FROM {s}.overridden o WHERE o.view = %(me)s AND o.firm_id = f.firm_id)))"
-)
 NotProjected = live.NotProjected
 
 
@@ -40,22 +36,6 @@ class Moved(msgspec.Struct, frozen=True):
     """The firm asked for is now part of another (its reports were linked)."""
 
     merged_into: UUID
-
-
-class FirmSummary(msgspec.Struct, frozen=True, kw_only=True):
-    firm_id: UUID
-    display_name: str
-    country: str
-    level: Level
-    score: float
-    organisations: int
-    match: float | None = None
-
-
-class FirmPage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[FirmSummary]
-    next_cursor: str | None
-    as_of_position: int
 
 
 class TimelineItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -306,116 +286,6 @@ def report_firm(conn: Connection[Any], viewer: UUID, report_id: UUID) -> tuple[U
         return _read(conn, read)
     except NotProjected:
         return None
-
-
-_FILTERS = (
-    " AND (%(country)s::text IS NULL OR f.country = %(country)s)"
-    " AND (%(level)s::int IS NULL OR f.level_rank = %(level)s)"
-)
-_COLUMNS = "f.firm_id, f.display_name, f.country, f.level, f.score, f.organisations"
-
-
-def _with_position(s: str, page: str, order: str) -> str:
-    """``page`` joined onto the pointer and the position: one row even when it is empty."""
-    return (
-        f"SELECT p.generation, t.position, page.* FROM {tables.POINTER} p "
-        f"CROSS JOIN {s}.tracking t LEFT JOIN ({page}) page ON true ORDER BY {order}"
-    )
-
-
-@cache
-def _browse_statement(s: str) -> str:
-    return _with_position(
-        s,
-        f"SELECT {_COLUMNS}, f.level_rank FROM {s}.firms f WHERE {VISIBLE.format(s=s)}{_FILTERS} "
-        "AND (f.level_rank, f.firm_id) < (%(rank)s, %(after)s) "
-        "ORDER BY f.level_rank DESC, f.firm_id DESC LIMIT %(limit)s",
-        "page.level_rank DESC, page.firm_id DESC",
-    )
-
-
-@cache
-def _search_statement(s: str) -> str:
-    return _with_position(
-        s,
-        "WITH exact AS (SELECT DISTINCT m.view, m.firm_id, 2.0::float8 AS match "
-        f"  FROM {s}.report_keys k JOIN {s}.memberships m ON m.report_id = k.report_id "
-        "  WHERE k.key = ANY(%(keys)s) AND m.view IN (%(me)s, 'partners')), "
-        "named AS (SELECT n.view, n.firm_id, max(similarity(n.name, %(name)s)) AS match "
-        f"  FROM {s}.firm_names n WHERE n.name %% %(name)s AND n.view IN (%(me)s, 'partners') "
-        "  GROUP BY n.view, n.firm_id), "
-        "hits AS (SELECT view, firm_id, max(match) AS match FROM "
-        "  (SELECT * FROM exact UNION ALL SELECT * FROM named) h GROUP BY view, firm_id) "
-        f"SELECT {_COLUMNS}, h.match, f.level_rank FROM hits h JOIN {s}.firms f "
-        "  ON f.view = h.view AND f.firm_id = h.firm_id "
-        f"WHERE {VISIBLE.format(s=s)}{_FILTERS} "
-        "ORDER BY h.match DESC, f.level_rank DESC, f.firm_id "
-        "OFFSET %(offset)s LIMIT %(limit)s",
-        "page.match DESC, page.level_rank DESC, page.firm_id",
-    )
-
-
-def search(
-    conn: Connection[Any],
-    viewer: UUID,
-    *,
-    q: str | None,
-    country: str | None,
-    level: Level | None,
-    cursor: str | None,
-    limit: int,
-) -> FirmPage:
-    params: dict[str, Any] = {
-        "me": str(viewer),
-        "country": country,
-        "level": LEVELS.index(level) if level else None,
-        "limit": limit + 1,
-    }
-    try:
-        if not q:
-            rank, after = _decode_keyset(cursor)
-            rows = live.read(conn, _browse_statement, params | {"rank": rank, "after": after})
-            found = [row[2:] for row in rows if row[2] is not None]
-            last = found[limit - 1] if len(found) > limit else None
-            return FirmPage(
-                items=[_summary(row[:6], None) for row in found[:limit]],
-                as_of_position=int(rows[0][1]),
-                next_cursor=cursors.encode(f"{last[6]}:{last[0]}") if last else None,
-            )
-        offset = cursors.decode_int(cursor, 0)
-        params |= {"keys": search_keys(q, country), "name": normalise_name(q), "offset": offset}
-        rows = live.read_by_index(conn, _search_statement, params)
-    except NotProjected:
-        return FirmPage(items=[], next_cursor=None, as_of_position=0)
-    found = [row[2:] for row in rows if row[2] is not None]
-    return FirmPage(
-        items=[_summary(row[:6], min(float(row[6]), 1.0)) for row in found[:limit]],
-        as_of_position=int(rows[0][1]),
-        next_cursor=cursors.encode(offset + limit) if len(found) > limit else None,
-    )
-
-
-def _summary(row: tuple[Any, ...], match: float | None) -> FirmSummary:
-    firm_id, name, country, level, score, organisations = row
-    return FirmSummary(
-        firm_id=firm_id,
-        display_name=name,
-        country=country,
-        level=level,
-        score=score,
-        organisations=organisations,
-        match=match,
-    )
-
-
-def _decode_keyset(cursor: str | None) -> tuple[int, UUID]:
-    if not cursor:
-        return len(LEVELS), UUID(int=(1 << 128) - 1)
-    try:
-        rank, firm_id = cursors.decode(cursor).split(":")
-        return int(rank), UUID(firm_id)
-    except ValueError:
-        raise cursors.invalid() from None
 
 
 def timeline_cursor(cursor: str | None) -> int:

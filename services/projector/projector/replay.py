@@ -21,7 +21,7 @@ from uuid import UUID
 from psycopg import Cursor
 
 from projector import entries as stored_entries
-from projector import tables
+from projector import tables, words
 from projector.facts import FIRST, ORGANISATION, SHARING, Facts
 from projector.model import Entry, ReportState, fold
 from projector.projection import Projection, Rows, Timelines, copy_rows
@@ -66,9 +66,10 @@ class Replay:
         for group in Projection.groups(reports, keys, links):
             self.projection.render(group, keys, links, separations, timelines, rows)
             if len(rows.firms) >= FLUSH_ROWS:
-                rows.write(cur)
+                rows.write(cur, count_words=False)
                 rows = Rows()
-        rows.write(cur)
+        rows.write(cur, count_words=False)
+        words.count_all(cur)
         # Each index built from the full table in one sort, rather than row by row.
         cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
         tables.create_indexes(cur.connection)

@@ -96,6 +96,18 @@ GENERATION_DDL = [
         firm_id uuid NOT NULL,
         name text NOT NULL,
         PRIMARY KEY (view, firm_id, name))""",
+    # The words of each firm's names (projector/words.py), with the firm's level, so that
+    # a search taking the first firms a common word names takes the riskiest.
+    """CREATE TABLE firm_words (
+        view text NOT NULL,
+        firm_id uuid NOT NULL,
+        word text NOT NULL,
+        level_rank smallint NOT NULL,
+        PRIMARY KEY (view, firm_id, word))""",
+    # Every word of a firm name, and how many firm_words rows bear it.
+    """CREATE TABLE name_words (
+        word text PRIMARY KEY,
+        firms integer NOT NULL)""",
     # Partner-view firms that an organisation's private reports reshape in its own view.
     """CREATE TABLE overridden (
         view text NOT NULL,
@@ -113,9 +125,11 @@ GENERATION_INDEXES = [
     "CREATE INDEX decisions_by_b ON decisions (b)",
     "CREATE INDEX memberships_by_firm ON memberships (view, firm_id)",
     "CREATE INDEX memberships_by_report ON memberships (report_id)",
-    # No pending list: every search would scan the names written since autovacuum last
-    # merged it, and the projector rewrites a firm's names whenever the firm changes.
-    "CREATE INDEX firm_names_trgm ON firm_names USING gin (name gin_trgm_ops) "
+    "CREATE INDEX firm_words_by_word ON firm_words (word, view, level_rank DESC, firm_id)",
+    "CREATE INDEX firm_names_by_name ON firm_names (name, view)",
+    # No pending list: a search would scan the words written since autovacuum last merged it.
+    # Names themselves need no trigram index: a search reaches them through their words.
+    "CREATE INDEX name_words_trgm ON name_words USING gin (word gin_trgm_ops) "
     "WITH (fastupdate = off)",
     "CREATE INDEX firms_by_level ON firms (view, level_rank, firm_id)",
     "CREATE INDEX overridden_by_firm ON overridden (firm_id)",
@@ -217,15 +231,25 @@ def use_generation(conn: Connection[Any], generation: int) -> None:
     )
 
 
+# Tables a search reads by index alone once VACUUM has marked their pages all-visible: until
+# then the planner prices every posting as a heap fetch and reads a common word's postings
+# whole (thousands) rather than its first hundred in index order.
+_READ_BY_INDEX_ONLY = frozenset({"firm_words"})
+
+
 def analyze_generation(conn: Connection[Any], generation: int) -> None:
     """Fresh planner statistics for a generation filled in one go: without them the planner
-    takes a table of thousands of names for a few and passes over the trigram index."""
+    takes a table of thousands of words for a few and passes over the trigram index.
+    Needs an autocommit connection (VACUUM runs outside transactions)."""
     schema = schema_name(generation)
     with conn.cursor(row_factory=tuple_row) as cur:
         names = cur.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
         ).fetchall()
         for (table,) in names:
+            command = "VACUUM (ANALYZE)" if table in _READ_BY_INDEX_ONLY else "ANALYZE"
             cur.execute(
-                sql.SQL("ANALYZE {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+                sql.SQL(f"{command} {{}}.{{}}").format(
+                    sql.Identifier(schema), sql.Identifier(table)
+                )
             )

@@ -11,7 +11,8 @@ import msgspec
 from eventsourcing.utils import get_topic
 
 from projector.profile import Profile
-from projector.queries import FirmPage, Timeline
+from projector.queries import Timeline
+from projector.search import FirmPage
 from watchlist.api.controllers.firm_records import Decided, Decision
 from watchlist.api.controllers.health import Health
 from watchlist.api.controllers.public import PublicAnswer

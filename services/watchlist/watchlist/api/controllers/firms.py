@@ -13,6 +13,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_308_PERMANENT_REDIRECT
 
 from projector import queries
+from projector import search as firm_search
 from projector.profile import Profile
 from projector.risk import Level
 from watchlist.api.auth import allow
@@ -79,7 +80,7 @@ class FirmController(Controller):
         guards=[READERS],
         sync_to_thread=True,
         responses=responses(
-            200, queries.FirmPage, EXAMPLE_FIRM_PAGE, "matching firms", 400, 401, 403, 422
+            200, firm_search.FirmPage, EXAMPLE_FIRM_PAGE, "matching firms", 400, 401, 403, 422
         ),
     )
     def search(
@@ -93,9 +94,9 @@ class FirmController(Controller):
         level: Annotated[Level | None, QueryParameter()] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
-    ) -> queries.FirmPage:
+    ) -> firm_search.FirmPage:
         with watchlist.connection() as conn:
-            return queries.search(
+            return firm_search.search(
                 conn,
                 request.user.organisation_id,
                 q=q,

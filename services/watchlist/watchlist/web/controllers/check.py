@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from projector import queries
+from projector import search as firm_search
 from projector.profile import Profile
 from projector.risk import Level
 from watchlist.application import Watchlist
@@ -36,7 +37,7 @@ def firm_rows(watchlist: Watchlist, principal: Principal, q: str, limit: int = 2
         return []
     rows = []
     with watchlist.connection() as conn:
-        found = queries.search(
+        found = firm_search.search(
             conn, principal.organisation_id, q=q, country=None, level=None, cursor=None, limit=limit
         )
         for hit in found.items:

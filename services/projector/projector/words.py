@@ -1,0 +1,76 @@
+"""The words of firm names, and how many firms each names: what a name search reads first.
+
+Agencies share trade words ("Travel", "Work Abroad", "Personnel"), so a typed name is
+trigram-similar to thousands of names through its common word alone, and comparing it
+with every one of them is what made search slow. Each firm's names are split into
+words instead (``firm_words``: one row per view, firm and word), and the vocabulary
+(``name_words``) counts the firms each word names, with a trigram index so that a
+misspelt word still finds its own. A search reads the postings of the rarest words
+like the typed ones first, and compares only those firms' names with the query.
+
+The counts are those of ``firm_words`` as it stands, whatever the batches that wrote
+it: the live projector adds and subtracts what each batch changes, a replay counts
+the finished table once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor
+
+
+def words_of(names: Iterable[str]) -> list[str]:
+    """The distinct words of normalised names, sorted."""
+    return sorted({word for name in names for word in name.split()})
+
+
+def write(
+    cur: Cursor[Any],
+    stale: Sequence[tuple[str, UUID]],
+    rows: Sequence[tuple[str, UUID, str, int]],
+    *,
+    count: bool,
+) -> None:
+    """Replace the words of the ``stale`` (view, firm) pairs by ``rows`` (view, firm, word,
+    level rank); with ``count``, keep the vocabulary's counts up to date as well."""
+    gone: Counter[str] = Counter()
+    if stale:
+        cur.execute(
+            "DELETE FROM firm_words w USING unnest(%b::text[], %b::uuid[]) AS p(view, id) "
+            "WHERE w.view = p.view AND w.firm_id = p.id RETURNING w.word",
+            ([view for view, _ in stale], [firm for _, firm in stale]),
+        )
+        gone.update(row[0] for row in cur.fetchall())
+    if rows:
+        # Words are made of word characters only (normalise_name), so COPY needs no escaping care.
+        with cur.copy("COPY firm_words (view, firm_id, word, level_rank) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    if count:
+        change = Counter(word for _, _, word, _ in rows)
+        change.subtract(gone)
+        _recount(cur, {word: n for word, n in sorted(change.items()) if n})
+
+
+def _recount(cur: Cursor[Any], change: dict[str, int]) -> None:
+    if not change:
+        return
+    words = list(change)
+    cur.execute(
+        "INSERT INTO name_words (word, firms) SELECT * FROM unnest(%b::text[], %b::int[]) "
+        "ON CONFLICT (word) DO UPDATE SET firms = name_words.firms + excluded.firms",
+        (words, list(change.values())),
+    )
+    # A word no firm bears any longer leaves the vocabulary, as a replay would never add it.
+    cur.execute("DELETE FROM name_words WHERE word = ANY(%b) AND firms = 0", (words,))
+
+
+def count_all(cur: Cursor[Any]) -> None:
+    """The vocabulary of a generation whose ``firm_words`` a replay has just filled."""
+    cur.execute(
+        "INSERT INTO name_words (word, firms) SELECT word, count(*) FROM firm_words GROUP BY word"
+    )

@@ -1,0 +1,135 @@
+"""Name search as an operator sees it: the firm named by a rare word first, however many
+other firms share its trade word, and never an unbounded list."""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from typing import Any
+
+import pytest
+
+from projector import search
+from watchlist.api.examples import EXAMPLE_REPORT
+
+# Letters written alike in Latin and Cyrillic, and left alone by the name folding.
+CYRILLIC = dict(zip("bdgklmnprstvzaeou", "бдгклмнпрствзаеоу", strict=True))
+# Fewer firm postings than the firms sharing a trade word below: a search that took its
+# candidates from the trade word would miss the firm it is looking for.
+FEW_CANDIDATES = 8
+SHARING_A_TRADE = 20
+
+
+def made_up_word() -> str:
+    """A word no other test uses, spelt so that it reads the same in either script."""
+    return "".join(
+        secrets.choice("bdgklmnprstvz") + secrets.choice("aeou") for _ in range(4)
+    ).capitalize()
+
+
+def in_cyrillic(word: str) -> str:
+    return "".join(CYRILLIC[letter] for letter in word.lower()).capitalize()
+
+
+def submit(client: Any, member: Any, watchlist: Any, names: list[str]) -> list[str]:
+    """One report per name, all projected; the firm ids, in order."""
+    firms = []
+    for name in names:
+        report = copy.deepcopy(EXAMPLE_REPORT)
+        report["subject"] = {"names": [name], "country": "KZ"}
+        answer = client.post("/v1/reports", json=report, headers=member.headers())
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["projected"] is True
+        firms.append(answer.json()["firm_id"])
+    return firms
+
+
+def found(client: Any, member: Any, q: str) -> list[dict[str, Any]]:
+    """Every firm a search lists, page after page."""
+    items: list[dict[str, Any]] = []
+    params = {"q": q, "limit": "5"}
+    while True:
+        page = client.get("/v1/firms", params=params, headers=member.headers()).json()
+        items += page["items"]
+        if page["next_cursor"] is None:
+            return items
+        params["cursor"] = page["next_cursor"]
+
+
+@pytest.fixture
+def trade_word(client, member, watchlist, monkeypatch):
+    """A word that many firms' names end with, as "Travel" or "Work Abroad" do."""
+    word = made_up_word()
+    submit(client, member, watchlist, [f"{made_up_word()} {word}" for _ in range(SHARING_A_TRADE)])
+    monkeypatch.setattr(search, "NAME_CANDIDATES", FEW_CANDIDATES)
+    return word
+
+
+def test_a_rare_word_finds_its_firm_among_many_sharing_a_trade_word(
+    client, member, watchlist, trade_word
+):
+    rare = made_up_word()
+    [firm] = submit(client, member, watchlist, [f"{rare} {trade_word}"])
+
+    typed = found(client, member, f'TOO "{rare.upper()} {trade_word.lower()}"')
+    in_other_script = found(client, member, f"ТОО «{in_cyrillic(rare)}»")
+
+    assert typed[0]["firm_id"] == firm
+    assert typed[0]["display_name"] == f"{rare} {trade_word}"
+    assert typed[0]["match"] == 1.0
+    assert [item["firm_id"] for item in in_other_script] == [firm]
+
+
+def test_a_misspelt_rare_word_still_finds_its_firm(client, member, watchlist, trade_word):
+    rare = made_up_word()
+    [firm] = submit(client, member, watchlist, [f"{rare} {trade_word}"])
+    misspelt = rare[:5] + ("o" if rare[5] == "a" else "a") + rare[6:]  # one vowel typed wrong
+
+    typed = found(client, member, f"{in_cyrillic(misspelt)} {in_cyrillic(trade_word)}")
+
+    assert misspelt.lower() != rare.lower()
+    assert typed[0]["firm_id"] == firm, (rare, misspelt, typed)
+    assert 0.3 <= typed[0]["match"] < 1.0
+
+
+def test_a_query_of_only_a_common_word_lists_a_bounded_number_of_firms(
+    client, member, watchlist, trade_word
+):
+    listed = found(client, member, trade_word)
+
+    assert 0 < len(listed) <= FEW_CANDIDATES
+    assert all(item["display_name"].endswith(f" {trade_word}") for item in listed)
+    assert len({item["firm_id"] for item in listed}) == len(listed)
+
+
+def test_a_name_typed_whole_finds_its_firm_however_common_its_words(
+    client, member, watchlist, trade_word, monkeypatch
+):
+    [firm] = submit(client, member, watchlist, [f"LLP {trade_word}"])  # the trade word alone
+    monkeypatch.setattr(search, "NAME_CANDIDATES", 2)  # fewer than the firms bearing it
+
+    typed = found(client, member, f"«{in_cyrillic(trade_word)}»")
+
+    assert typed[0]["firm_id"] == firm
+    assert typed[0]["match"] == 1.0
+
+
+def test_a_level_filter_finds_the_firms_of_that_level_beyond_the_riskiest(
+    client, member, watchlist, trade_word
+):
+    weak = copy.deepcopy(EXAMPLE_REPORT)
+    weak["subject"] = {"names": [f"{made_up_word()} {trade_word}"], "country": "KZ"}
+    weak["source"]["reliability"] = "E"
+    weak["indicators"] = [dict(EXAMPLE_REPORT["indicators"][0], grade="suspected")]
+    answer = client.post("/v1/reports", json=weak, headers=member.headers())
+    assert answer.json()["projected"] is True
+    firm = answer.json()["firm_id"]
+    level = client.get(f"/v1/firms/{firm}", headers=member.headers()).json()["risk"]["level"]
+    riskiest = found(client, member, trade_word)
+    assert firm not in [item["firm_id"] for item in riskiest]  # below the riskiest few
+
+    params = {"q": trade_word, "level": level}
+    page = client.get("/v1/firms", params=params, headers=member.headers()).json()
+    listed = [item["firm_id"] for item in page["items"]]
+
+    assert firm in listed
