@@ -13,7 +13,7 @@ import pytest
 
 from conftest import example_report
 from watchlist.domain.errors import NotPermitted
-from watchlist.importing import ImportRefused, import_file
+from watchlist.importing import ImportRefused, ImportStopped, import_file
 
 
 def reports_of(database: Any, organisation_id: Any) -> int:
@@ -216,3 +216,64 @@ def test_an_organisation_without_a_reporter_key_cannot_import(watchlist):
 
     with pytest.raises(NotPermitted, match="no key is an active reporter or admin key"):
         watchlist.importing_principal(organisation_id, None)
+
+
+def numbered_rows(path: Path, count: int) -> Path:
+    """``count`` reports whose narratives say their line, so the log's order can be read."""
+    rows = []
+    for line in range(1, count + 1):
+        body = example_report()
+        body["narrative"] = f"line {line}"
+        rows.append(json.dumps(body, ensure_ascii=False))
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def narratives_in_log_order(database: Any, organisation_id: Any) -> list[str]:
+    with psycopg.connect(database.url) as conn:
+        rows = conn.execute(
+            "SELECT e.state FROM watchlist_events e JOIN watchlist_reports r "
+            "ON r.report_id = e.originator_id WHERE r.organisation_id = %s "
+            "ORDER BY e.notification_id",
+            (organisation_id,),
+        ).fetchall()
+    return [json.loads(bytes(state))["content"]["narrative"] for (state,) in rows]
+
+
+def test_the_log_holds_the_rows_in_file_order(watchlist, member, database, tmp_path):
+    path = numbered_rows(tmp_path / "calls.ndjson", 200)
+    principal = watchlist.importing_principal(member.organisation_id, None)
+
+    import_file(watchlist, principal, path, io.BytesIO(), batch_size=3)
+
+    expected = [f"line {n}" for n in range(1, 201)]
+    assert narratives_in_log_order(database, member.organisation_id) == expected
+
+
+def test_a_batch_that_cannot_be_recorded_stops_the_import_and_nothing_after_it_is_recorded(
+    watchlist, member, database, tmp_path, monkeypatch
+):
+    path = numbered_rows(tmp_path / "calls.ndjson", 40)
+    principal = watchlist.importing_principal(member.organisation_id, None)
+    record = watchlist.submit_reports
+    calls = []
+
+    def database_gone_on_the_second_batch(submissions: Any) -> Any:
+        calls.append(len(submissions))
+        if len(calls) == 2:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return record(submissions)
+
+    monkeypatch.setattr(watchlist, "submit_reports", database_gone_on_the_second_batch)
+    with pytest.raises(ImportStopped, match="from line 11 could not be recorded: server closed"):
+        import_file(watchlist, principal, path, io.BytesIO(), batch_size=10)
+    monkeypatch.undo()
+
+    assert narratives_in_log_order(database, member.organisation_id) == [
+        f"line {n}" for n in range(1, 11)
+    ]
+    again = import_file(watchlist, principal, path, io.BytesIO(), batch_size=10)
+    assert (again.imported, again.skipped) == (30, 10)
+    assert narratives_in_log_order(database, member.organisation_id) == [
+        f"line {n}" for n in range(1, 41)
+    ]
