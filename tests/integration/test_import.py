@@ -255,16 +255,16 @@ def test_a_batch_that_cannot_be_recorded_stops_the_import_and_nothing_after_it_i
 ):
     path = numbered_rows(tmp_path / "calls.ndjson", 40)
     principal = watchlist.importing_principal(member.organisation_id, None)
-    record = watchlist.submit_reports
+    record = watchlist.record_reports
     calls = []
 
-    def database_gone_on_the_second_batch(submissions: Any) -> Any:
-        calls.append(len(submissions))
+    def database_gone_on_the_second_batch(prepared: Any) -> Any:
+        calls.append(len(prepared.submissions))
         if len(calls) == 2:
             raise psycopg.OperationalError("server closed the connection unexpectedly")
-        return record(submissions)
+        return record(prepared)
 
-    monkeypatch.setattr(watchlist, "submit_reports", database_gone_on_the_second_batch)
+    monkeypatch.setattr(watchlist, "record_reports", database_gone_on_the_second_batch)
     with pytest.raises(ImportStopped, match="from line 11 could not be recorded: server closed"):
         import_file(watchlist, principal, path, io.BytesIO(), batch_size=10)
     monkeypatch.undo()

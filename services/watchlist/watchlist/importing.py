@@ -1,9 +1,10 @@
 """Bulk import of an organisation's earlier records: NDJSON or CSV, judged as the API judges.
 
 Each row becomes a report body, decoded and checked exactly as a request body
-is. Good rows are submitted in large batches, one transaction each (the same
-``submit_reports`` the API's group commit uses). A bad row goes to the reject
-file with its line number and reason, and takes nothing from its neighbours.
+is. Good rows are submitted in large batches, one transaction each, through the
+same ``submit_reports`` as the API's group commit (in its two halves: prepared
+here, recorded by a writer thread). A bad row goes to the reject file with its
+line number and reason, and takes nothing from its neighbours.
 
 A row's Idempotency-Key is made from its content (the hash of its report body)
 and how many identical rows came before it in the file, so importing the same
@@ -34,7 +35,7 @@ from watchlist.import_rows import (
     read_csv,
     read_ndjson,
 )
-from watchlist.reports import ReportCommands, Submission, body_digest
+from watchlist.reports import PreparedReports, ReportCommands, Submission, body_digest
 from watchlist.views import Principal, Recorded
 
 __all__ = ["ImportRefused", "ImportStopped", "Summary", "import_file"]
@@ -90,9 +91,11 @@ def import_file(
 ) -> Summary:
     """Import ``path`` for ``principal``'s organisation; write rejects as NDJSON lines.
 
-    One writer thread records the batches, one after the other, so the log holds them
-    in file order; while it records one, this thread reads and decodes the next. If a
-    batch fails, or the import is interrupted, no later batch is recorded.
+    This thread reads, checks and prepares each batch (its reports built, sealed and
+    encoded: ``prepare_reports``) while one writer thread records the batch before it,
+    so Python's work overlaps the database's. One writer, one batch after the other: the
+    log holds the rows in file order. If a batch fails, or the import is interrupted, no
+    later batch is recorded.
     """
     file_format = file_format or detect_format(path)
     total = path.stat().st_size
@@ -130,7 +133,7 @@ def import_file(
                 key = f"{content}:{seen[content]}"
                 submissions.append(Submission(principal, row.body, key, digest))
                 seen[content] += 1
-            in_flight.append((batch, writer.submit(submissions)))
+            in_flight.append((batch, writer.submit(app.prepare_reports(submissions))))
             settle(keep=1)
             if progress:
                 progress(lines.offset, total, summary)
@@ -150,14 +153,14 @@ class _Writer:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="import")
         self.failed = False
 
-    def submit(self, submissions: list[Submission]) -> Future[list[Recorded | DomainError]]:
-        return self.pool.submit(self._record, submissions)
+    def submit(self, prepared: PreparedReports) -> Future[list[Recorded | DomainError]]:
+        return self.pool.submit(self._record, prepared)
 
-    def _record(self, submissions: list[Submission]) -> list[Recorded | DomainError]:
+    def _record(self, prepared: PreparedReports) -> list[Recorded | DomainError]:
         if self.failed:
             raise ImportStopped("an earlier batch failed: this one was not recorded")
         try:
-            return self.app.submit_reports(submissions)
+            return self.app.record_reports(prepared)
         except BaseException:
             self.failed = True
             raise
