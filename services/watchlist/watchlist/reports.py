@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import date
 from typing import NamedTuple
 from uuid import UUID, uuid4
 
@@ -13,7 +14,14 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from watchlist import cursors, sealing
 from watchlist.app_base import WatchlistBase
-from watchlist.domain.contract import Evidence, Reply, ReportBody, Resolution, check_report
+from watchlist.domain.contract import (
+    Evidence,
+    Reply,
+    ReportBody,
+    Resolution,
+    check_report,
+    latest_allowed_date,
+)
 from watchlist.domain.errors import (
     ConfidentialAlreadyErased,
     DomainError,
@@ -68,8 +76,8 @@ class PreparedReports(NamedTuple):
 
 
 class ReportCommands(WatchlistBase):
-    def validate(self, body: ReportBody) -> None:
-        problems = check_report(body, self.taxonomy)
+    def validate(self, body: ReportBody, latest: date | None = None) -> None:
+        problems = check_report(body, self.taxonomy, latest)
         if problems:
             raise InvalidInput(problems)
 
@@ -101,9 +109,10 @@ class ReportCommands(WatchlistBase):
         """
         outcomes: list[Recorded | DomainError | None] = [None] * len(submissions)
         hashes = [s.digest or body_digest(s.body) for s in submissions]
+        latest = latest_allowed_date()
         for i, submission in enumerate(submissions):
             try:
-                self.validate(submission.body)
+                self.validate(submission.body, latest)
             except InvalidInput as exc:
                 outcomes[i] = exc
         earlier = self._earlier_submissions(
