@@ -114,7 +114,10 @@ class ReportCommands(WatchlistBase):
             try:
                 self.validate(submission.body, latest)
             except InvalidInput as exc:
-                outcomes[i] = exc
+                # An answer, not a crash: kept without its traceback, whose frame (this
+                # one, holding the whole batch) would otherwise wait for the cyclic
+                # garbage collector, which the import runs only now and then.
+                outcomes[i] = exc.with_traceback(None)
         earlier = self._earlier_submissions(
             [s for s, o in zip(submissions, outcomes, strict=True) if o is None]
         )
