@@ -12,6 +12,8 @@ import psycopg
 import pytest
 
 from conftest import example_report
+from watchlist.decoding import decode_strict
+from watchlist.domain.contract import ReportBody
 from watchlist.domain.errors import NotPermitted
 from watchlist.importing import ImportRefused, ImportStopped, import_file
 
@@ -277,3 +279,41 @@ def test_a_batch_that_cannot_be_recorded_stops_the_import_and_nothing_after_it_i
     assert narratives_in_log_order(database, member.organisation_id) == [
         f"line {n}" for n in range(1, 41)
     ]
+
+
+def stored_submission(database: Any, report_id: Any) -> tuple[str, str]:
+    """A report's stored event, byte for byte, but for what differs between any two
+    reports: its id, its time and its sealed part's nonce and ciphertext."""
+    with psycopg.connect(database.url) as conn:
+        row = conn.execute(
+            "SELECT topic, state FROM watchlist_events WHERE originator_id = %s", (report_id,)
+        ).fetchone()
+    assert row is not None
+    topic, state = row[0], bytes(row[1]).decode()
+    event = json.loads(state)
+    sealed = event["confidential"]
+    for unique in (event["originator_id"], event["timestamp"], *sealed.values()):
+        if unique != "AES-256-GCM":
+            state = state.replace(f'"{unique}"', '"~"')
+    return topic, state
+
+
+def test_an_imported_row_is_stored_as_the_api_stores_the_same_body(
+    watchlist, member, database, tmp_path
+):
+    body = example_report()
+    body["confidential"] = {"caller_name": "A caller", "notes": "met at the bus station"}
+    path = tmp_path / "one.ndjson"
+    path.write_text(json.dumps(body, ensure_ascii=False) + "\n", encoding="utf-8")
+    principal = watchlist.importing_principal(member.organisation_id, None)
+
+    run_import(watchlist, member, path)
+    (imported,) = watchlist.list_reports(principal, mine=True, cursor=None, limit=1).items
+    submitted = watchlist.submit_report(principal, decode_strict(json.dumps(body), ReportBody))
+
+    assert stored_submission(database, imported.id) == stored_submission(database, submitted.id)
+    assert body["narrative"] in stored_submission(database, imported.id)[1]
+    for report_id in (imported.id, submitted.id):
+        record = watchlist.get_report(principal, report_id)
+        assert record.confidential == "visible"
+        assert record.report.confidential.notes == "met at the bus station"
