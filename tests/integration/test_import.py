@@ -252,28 +252,31 @@ def test_the_log_holds_the_rows_in_file_order(watchlist, member, database, tmp_p
     assert narratives_in_log_order(database, member.organisation_id) == expected
 
 
+@pytest.mark.parametrize("half", ["prepare_reports", "record_reports"])
 def test_a_batch_that_cannot_be_recorded_stops_the_import_and_nothing_after_it_is_recorded(
-    watchlist, member, database, tmp_path, monkeypatch
+    watchlist, member, database, tmp_path, monkeypatch, half
 ):
     path = numbered_rows(tmp_path / "calls.ndjson", 40)
     principal = watchlist.importing_principal(member.organisation_id, None)
-    record = watchlist.record_reports
+    work = getattr(watchlist, half)
     calls = []
 
-    def database_gone_on_the_second_batch(prepared: Any) -> Any:
-        calls.append(len(prepared.submissions))
+    def database_gone_on_the_second_batch(batch: Any) -> Any:
+        calls.append(batch)
         if len(calls) == 2:
             raise psycopg.OperationalError("server closed the connection unexpectedly")
-        return record(prepared)
+        return work(batch)
 
-    monkeypatch.setattr(watchlist, "record_reports", database_gone_on_the_second_batch)
+    monkeypatch.setattr(watchlist, half, database_gone_on_the_second_batch)
+    rejects = io.BytesIO()
     with pytest.raises(ImportStopped, match="from line 11 could not be recorded: server closed"):
-        import_file(watchlist, principal, path, io.BytesIO(), batch_size=10)
+        import_file(watchlist, principal, path, rejects, batch_size=10)
     monkeypatch.undo()
 
     assert narratives_in_log_order(database, member.organisation_id) == [
         f"line {n}" for n in range(1, 11)
     ]
+    assert rejects.getvalue() == b""
     again = import_file(watchlist, principal, path, io.BytesIO(), batch_size=10)
     assert (again.imported, again.skipped) == (30, 10)
     assert narratives_in_log_order(database, member.organisation_id) == [

@@ -111,12 +111,7 @@ def import_file(
             try:
                 answers = outcomes.result()
             except Exception as exc:  # Ctrl-C is not an Exception: it passes as it is
-                line = batch[0].line
-                raise ImportStopped(
-                    f"the batch from line {line} could not be recorded: {exc}. The rows "
-                    f"before line {line} are recorded; importing the same file again "
-                    "records the rest, nothing twice."
-                ) from exc
+                raise _stopped(batch, exc) from exc
             _settle(batch, answers, rejects, summary)
             collector.count(len(batch))
 
@@ -133,7 +128,12 @@ def import_file(
                 key = f"{content}:{seen[content]}"
                 submissions.append(Submission(principal, row.body, key, digest))
                 seen[content] += 1
-            in_flight.append((batch, writer.submit(app.prepare_reports(submissions))))
+            try:
+                prepared = app.prepare_reports(submissions)
+            except Exception as exc:
+                settle(keep=0)  # the batch before, if it failed too, is the one to tell
+                raise _stopped(batch, exc) from exc
+            in_flight.append((batch, writer.submit(prepared)))
             settle(keep=1)
             if progress:
                 progress(lines.offset, total, summary)
@@ -142,6 +142,14 @@ def import_file(
     if progress:
         progress(total, total, summary)
     return summary
+
+
+def _stopped(batch: list[Row], error: Exception) -> ImportStopped:
+    line = batch[0].line
+    return ImportStopped(
+        f"the batch from line {line} could not be recorded: {error}. The rows before line "
+        f"{line} are recorded; importing the same file again records the rest, nothing twice."
+    )
 
 
 class _Writer:
