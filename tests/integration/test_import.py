@@ -12,8 +12,10 @@ import psycopg
 import pytest
 
 from conftest import example_report
+from watchlist.decoding import decode_strict
+from watchlist.domain.contract import ReportBody
 from watchlist.domain.errors import NotPermitted
-from watchlist.importing import ImportRefused, import_file
+from watchlist.importing import ImportRefused, ImportStopped, import_file
 
 
 def reports_of(database: Any, organisation_id: Any) -> int:
@@ -216,3 +218,105 @@ def test_an_organisation_without_a_reporter_key_cannot_import(watchlist):
 
     with pytest.raises(NotPermitted, match="no key is an active reporter or admin key"):
         watchlist.importing_principal(organisation_id, None)
+
+
+def numbered_rows(path: Path, count: int) -> Path:
+    """``count`` reports whose narratives say their line, so the log's order can be read."""
+    rows = []
+    for line in range(1, count + 1):
+        body = example_report()
+        body["narrative"] = f"line {line}"
+        rows.append(json.dumps(body, ensure_ascii=False))
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def narratives_in_log_order(database: Any, organisation_id: Any) -> list[str]:
+    with psycopg.connect(database.url) as conn:
+        rows = conn.execute(
+            "SELECT e.state FROM watchlist_events e JOIN watchlist_reports r "
+            "ON r.report_id = e.originator_id WHERE r.organisation_id = %s "
+            "ORDER BY e.notification_id",
+            (organisation_id,),
+        ).fetchall()
+    return [json.loads(bytes(state))["content"]["narrative"] for (state,) in rows]
+
+
+def test_the_log_holds_the_rows_in_file_order(watchlist, member, database, tmp_path):
+    path = numbered_rows(tmp_path / "calls.ndjson", 200)
+    principal = watchlist.importing_principal(member.organisation_id, None)
+
+    import_file(watchlist, principal, path, io.BytesIO(), batch_size=3)
+
+    expected = [f"line {n}" for n in range(1, 201)]
+    assert narratives_in_log_order(database, member.organisation_id) == expected
+
+
+@pytest.mark.parametrize("half", ["prepare_reports", "record_reports"])
+def test_a_batch_that_cannot_be_recorded_stops_the_import_and_nothing_after_it_is_recorded(
+    watchlist, member, database, tmp_path, monkeypatch, half
+):
+    path = numbered_rows(tmp_path / "calls.ndjson", 40)
+    principal = watchlist.importing_principal(member.organisation_id, None)
+    work = getattr(watchlist, half)
+    calls = []
+
+    def database_gone_on_the_second_batch(batch: Any) -> Any:
+        calls.append(batch)
+        if len(calls) == 2:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return work(batch)
+
+    monkeypatch.setattr(watchlist, half, database_gone_on_the_second_batch)
+    rejects = io.BytesIO()
+    with pytest.raises(ImportStopped, match="from line 11 could not be recorded: server closed"):
+        import_file(watchlist, principal, path, rejects, batch_size=10)
+    monkeypatch.undo()
+
+    assert narratives_in_log_order(database, member.organisation_id) == [
+        f"line {n}" for n in range(1, 11)
+    ]
+    assert rejects.getvalue() == b""
+    again = import_file(watchlist, principal, path, io.BytesIO(), batch_size=10)
+    assert (again.imported, again.skipped) == (30, 10)
+    assert narratives_in_log_order(database, member.organisation_id) == [
+        f"line {n}" for n in range(1, 41)
+    ]
+
+
+def stored_submission(database: Any, report_id: Any) -> tuple[str, str]:
+    """A report's stored event, byte for byte, but for what differs between any two
+    reports: its id, its time and its sealed part's nonce and ciphertext."""
+    with psycopg.connect(database.url) as conn:
+        row = conn.execute(
+            "SELECT topic, state FROM watchlist_events WHERE originator_id = %s", (report_id,)
+        ).fetchone()
+    assert row is not None
+    topic, state = row[0], bytes(row[1]).decode()
+    event = json.loads(state)
+    sealed = event["confidential"]
+    for unique in (event["originator_id"], event["timestamp"], *sealed.values()):
+        if unique != "AES-256-GCM":
+            state = state.replace(f'"{unique}"', '"~"')
+    return topic, state
+
+
+def test_an_imported_row_is_stored_as_the_api_stores_the_same_body(
+    watchlist, member, database, tmp_path
+):
+    body = example_report()
+    body["confidential"] = {"caller_name": "A caller", "notes": "met at the bus station"}
+    path = tmp_path / "one.ndjson"
+    path.write_text(json.dumps(body, ensure_ascii=False) + "\n", encoding="utf-8")
+    principal = watchlist.importing_principal(member.organisation_id, None)
+
+    run_import(watchlist, member, path)
+    (imported,) = watchlist.list_reports(principal, mine=True, cursor=None, limit=1).items
+    submitted = watchlist.submit_report(principal, decode_strict(json.dumps(body), ReportBody))
+
+    assert stored_submission(database, imported.id) == stored_submission(database, submitted.id)
+    assert body["narrative"] in stored_submission(database, imported.id)[1]
+    for report_id in (imported.id, submitted.id):
+        record = watchlist.get_report(principal, report_id)
+        assert record.confidential == "visible"
+        assert record.report.confidential.notes == "met at the bus station"

@@ -1,9 +1,10 @@
 """Bulk import of an organisation's earlier records: NDJSON or CSV, judged as the API judges.
 
 Each row becomes a report body, decoded and checked exactly as a request body
-is. Good rows are submitted in large batches, one transaction each (the same
-``submit_reports`` the API's group commit uses). A bad row goes to the reject
-file with its line number and reason, and takes nothing from its neighbours.
+is. Good rows are submitted in large batches, one transaction each, through the
+same ``submit_reports`` as the API's group commit (in its two halves: prepared
+here, recorded by a writer thread). A bad row goes to the reject file with its
+line number and reason, and takes nothing from its neighbours.
 
 A row's Idempotency-Key is made from its content (the hash of its report body)
 and how many identical rows came before it in the file, so importing the same
@@ -13,82 +14,39 @@ added at the end records only the new ones.
 
 from __future__ import annotations
 
-import csv
-import io
+import gc
 import json
-import re
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO
 
-from watchlist import decoding
-from watchlist.domain.contract import ReportBody
-from watchlist.domain.errors import DomainError, FieldError, InvalidInput, MalformedJSON
-from watchlist.reports import ReportCommands, Submission, body_digest
+from watchlist.domain.errors import DomainError, FieldError, InvalidInput
+from watchlist.import_rows import (
+    CountingLines,
+    Format,
+    ImportRefused,
+    Row,
+    detect_format,
+    read_csv,
+    read_ndjson,
+)
+from watchlist.reports import PreparedReports, ReportCommands, Submission, body_digest
 from watchlist.views import Principal, Recorded
 
-Format = Literal["ndjson", "csv"]
-LIST_SEPARATOR = ";"
-DEFAULT_GRADE = "reported"
+__all__ = ["ImportRefused", "ImportStopped", "Summary", "import_file"]
 
-# The CSV columns, each with where it goes in the report body. Documented in
-# docs/import.md; a header naming any other column is refused before any row is read.
-IDENTIFIER_COLUMNS = {
-    "phones": "phone",
-    "bins": "bin",
-    "licences": "licence",
-    "emails": "email",
-    "socials": "social",
-}
-SUBJECT_LISTS = {"names": "names", "addresses": "addresses", "websites": "websites"}
-INCIDENT_COLUMNS = {
-    "incident_date": "date",
-    "incident_region": "region",
-    "destination_country": "destination_country",
-    "job_offered": "job_offered",
-    "channel": "channel",
-}
-CONFIDENTIAL_COLUMNS = {
-    "caller_name": "caller_name",
-    "caller_phone": "caller_phone",
-    "caller_email": "caller_email",
-    "victim_name": "victim_name",
-    "confidential_notes": "notes",
-}
-OTHER_COLUMNS = ("country", "indicators", "reliability", "credibility", "sharing", "narrative")
-CSV_COLUMNS = (
-    *SUBJECT_LISTS,
-    *IDENTIFIER_COLUMNS,
-    *INCIDENT_COLUMNS,
-    *CONFIDENTIAL_COLUMNS,
-    *OTHER_COLUMNS,
-)
-REQUIRED_COLUMNS = ("names", "country", "reliability", "credibility", "sharing")
+# Rows between two full passes of the cyclic garbage collector (see ``collector_paced``).
+COLLECT_EVERY = 20_000
 
 
-class ImportRefused(ValueError):
-    """The file as a whole cannot be imported (an unknown column, say): nothing was read."""
-
-
-@dataclass
-class Row:
-    """One row of the file: where it starts, its text, and its body or what is wrong."""
-
-    line: int
-    text: str
-    body: ReportBody | None = None
-    errors: list[FieldError] = field(default_factory=list)
-    sources: list[str] | None = None  # a CSV row: the column of each identifier
-
-    def refuse(self, errors: list[FieldError]) -> None:
-        """Record what is wrong, named as the file names it: a CSV row by its columns."""
-        if self.sources is not None:
-            errors = [FieldError(_column_of(e.path, self.sources), e.message) for e in errors]
-        self.errors = errors
+class ImportStopped(RuntimeError):
+    """A batch could not be recorded (the database went away, say): the import stopped
+    there, and no later batch was recorded."""
 
 
 @dataclass
@@ -113,157 +71,6 @@ class Summary:
         }
 
 
-def detect_format(path: Path) -> Format:
-    suffix = path.suffix.lower()
-    if suffix in {".ndjson", ".jsonl"}:
-        return "ndjson"
-    if suffix == ".csv":
-        return "csv"
-    raise ImportRefused(f"cannot tell the format of {path.name}: name it .ndjson or .csv")
-
-
-class _CountingLines:
-    """The file's lines as text, counting the bytes read (for progress)."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw, self.offset = raw, 0
-
-    def __iter__(self) -> Iterator[str]:
-        for line in self.raw:
-            self.offset += len(line)
-            yield line.decode("utf-8", errors="replace")
-
-
-def read_ndjson(lines: _CountingLines) -> Iterator[Row]:
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
-        row = Row(number, text.rstrip("\r\n"))
-        try:
-            row.body = decoding.decode_strict(row.text, ReportBody)
-        except MalformedJSON as exc:
-            row.errors = [FieldError("$", f"not JSON: {exc}")]
-        except InvalidInput as exc:
-            row.errors = exc.errors
-        yield row
-
-
-def read_csv(lines: _CountingLines) -> Iterator[Row]:
-    reader = csv.reader(iter(lines))
-    header = next(reader, None)
-    if header is None:
-        return
-    columns = [name.strip().lower() for name in header]
-    unknown = [name for name in columns if name not in CSV_COLUMNS]
-    if unknown:
-        raise ImportRefused(
-            f"unknown column(s) {', '.join(unknown)}; the columns are: {', '.join(CSV_COLUMNS)}"
-        )
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    if missing:
-        raise ImportRefused(f"required column(s) missing: {', '.join(missing)}")
-    start = reader.line_num + 1
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            yield _csv_row(start, columns, cells)
-        start = reader.line_num + 1
-
-
-def _csv_row(line: int, columns: list[str], cells: list[str]) -> Row:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(cells)
-    row = Row(line, buffer.getvalue())
-    if len(cells) != len(columns):
-        row.errors = [FieldError("$", f"{len(cells)} cells for {len(columns)} columns")]
-        return row
-    document, row.sources = csv_document(dict(zip(columns, cells, strict=True)))
-    try:
-        row.body = decoding.convert_strict(document, ReportBody)
-    except InvalidInput as exc:
-        row.refuse(exc.errors)
-    return row
-
-
-def _split(cell: str) -> list[str]:
-    return [part.strip() for part in cell.split(LIST_SEPARATOR) if part.strip()]
-
-
-def csv_document(cells: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """A CSV row as a report body document, and the column of each identifier in it."""
-    values = {name: cell.strip() for name, cell in cells.items() if cell.strip()}
-    subject, sources = _subject(values)
-    credibility: Any = values.get("credibility")
-    if credibility is not None and credibility.isdigit():
-        credibility = int(credibility)
-    source = {"reliability": values.get("reliability"), "credibility": credibility}
-    incident = {
-        name: values[column] for column, name in INCIDENT_COLUMNS.items() if column in values
-    }
-    if "destination_country" in incident:
-        incident["destination_country"] = incident["destination_country"].upper()
-    indicators = []
-    for item in _split(values.get("indicators", "")):
-        code, _, grade = item.partition(":")
-        indicators.append({"code": code.strip(), "grade": grade.strip() or DEFAULT_GRADE})
-    document: dict[str, Any] = {
-        "subject": subject,
-        "source": {k: v for k, v in source.items() if v is not None},
-        "sharing": values.get("sharing", "").lower() or None,
-        "incident": incident,
-        "indicators": indicators,
-        "narrative": values.get("narrative"),
-        "confidential": {
-            name: values[column]
-            for column, name in CONFIDENTIAL_COLUMNS.items()
-            if column in values
-        },
-    }
-    return {k: v for k, v in document.items() if v}, sources
-
-
-def _subject(values: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
-    subject: dict[str, Any] = {"names": []}
-    for column, name in SUBJECT_LISTS.items():
-        if column in values:
-            subject[name] = _split(values[column])
-    if "country" in values:
-        subject["country"] = values["country"].upper()
-    identifiers, sources = [], []
-    for column, kind in IDENTIFIER_COLUMNS.items():
-        for value in _split(values.get(column, "")):
-            identifiers.append({"kind": kind, "value": value})
-            sources.append(column)
-    if identifiers:
-        subject["identifiers"] = identifiers
-    return subject, sources
-
-
-_COLUMN_OF_PATH = [
-    (re.compile(r"^\$\.subject\.names"), "names"),
-    (re.compile(r"^\$\.subject\.country"), "country"),
-    (re.compile(r"^\$\.subject\.addresses"), "addresses"),
-    (re.compile(r"^\$\.subject\.websites"), "websites"),
-    (re.compile(r"^\$\.source\.(reliability|credibility)"), r"\1"),
-    (re.compile(r"^\$\.sharing"), "sharing"),
-    (re.compile(r"^\$\.narrative"), "narrative"),
-    (re.compile(r"^\$\.indicators"), "indicators"),
-    *[(re.compile(rf"^\$\.incident\.{n}\b"), c) for c, n in INCIDENT_COLUMNS.items()],
-    *[(re.compile(rf"^\$\.confidential\.{n}\b"), c) for c, n in CONFIDENTIAL_COLUMNS.items()],
-]
-_IDENTIFIER_PATH = re.compile(r"^\$\.subject\.identifiers\[(\d+)\]")
-
-
-def _column_of(path: str, sources: list[str]) -> str:
-    """The CSV column a body path came from, so a reject names what the user typed."""
-    if found := _IDENTIFIER_PATH.match(path):
-        index = int(found[1])
-        return sources[index] if index < len(sources) else path
-    for pattern, column in _COLUMN_OF_PATH:
-        if pattern.match(path):
-            return pattern.sub(column, path).split(".")[0].split("[")[0]
-    return path
-
-
 def content_key(digest: bytes) -> str:
     """What identifies a row's content; its Idempotency-Key adds the occurrence in the file."""
     return "import:" + digest.hex()[:48]
@@ -280,28 +87,36 @@ def import_file(
     *,
     file_format: Format | None = None,
     batch_size: int = 2000,
-    workers: int = 2,
     progress: Progress | None = None,
 ) -> Summary:
     """Import ``path`` for ``principal``'s organisation; write rejects as NDJSON lines.
 
-    With two workers, two batches are in flight: while the database inserts one, Python
-    builds the next. Outcomes are taken in file order.
+    This thread reads, checks and prepares each batch (its reports built, sealed and
+    encoded: ``prepare_reports``) while one writer thread records the batch before it,
+    so Python's work overlaps the database's. One writer, one batch after the other: the
+    log holds the rows in file order. If a batch fails, or the import is interrupted, no
+    later batch is recorded.
     """
     file_format = file_format or detect_format(path)
     total = path.stat().st_size
     summary = Summary()
     started = time.perf_counter()
     seen: Counter[str] = Counter()
+    writer = _Writer(app)
     in_flight: deque[tuple[list[Row], Future[list[Recorded | DomainError]]]] = deque()
 
     def settle(keep: int) -> None:
         while len(in_flight) > keep:
             batch, outcomes = in_flight.popleft()
-            _settle(batch, outcomes.result(), rejects, summary)
+            try:
+                answers = outcomes.result()
+            except Exception as exc:  # Ctrl-C is not an Exception: it passes as it is
+                raise _stopped(batch, exc) from exc
+            _settle(batch, answers, rejects, summary)
+            collector.count(len(batch))
 
-    with path.open("rb") as raw, ThreadPoolExecutor(workers, thread_name_prefix="import") as pool:
-        lines = _CountingLines(raw)
+    with path.open("rb") as raw, writer, collector_paced() as collector:
+        lines = CountingLines(raw)
         rows = read_ndjson(lines) if file_format == "ndjson" else read_csv(lines)
         for batch in _batches(rows, batch_size, summary):
             submissions = []
@@ -313,8 +128,13 @@ def import_file(
                 key = f"{content}:{seen[content]}"
                 submissions.append(Submission(principal, row.body, key, digest))
                 seen[content] += 1
-            in_flight.append((batch, pool.submit(app.submit_reports, submissions)))
-            settle(keep=workers - 1)
+            try:
+                prepared = app.prepare_reports(submissions)
+            except Exception as exc:
+                settle(keep=0)  # the batch before, if it failed too, is the one to tell
+                raise _stopped(batch, exc) from exc
+            in_flight.append((batch, writer.submit(prepared)))
+            settle(keep=1)
             if progress:
                 progress(lines.offset, total, summary)
         settle(keep=0)
@@ -322,6 +142,74 @@ def import_file(
     if progress:
         progress(total, total, summary)
     return summary
+
+
+def _stopped(batch: list[Row], error: Exception) -> ImportStopped:
+    line = batch[0].line
+    return ImportStopped(
+        f"the batch from line {line} could not be recorded: {error}. The rows before line "
+        f"{line} are recorded; importing the same file again records the rest, nothing twice."
+    )
+
+
+class _Writer:
+    """One thread that records batches in the order they are given, and stops at the first
+    that fails: a later batch never commits after an earlier one was lost."""
+
+    def __init__(self, app: ReportCommands) -> None:
+        self.app = app
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="import")
+        self.failed = False
+
+    def submit(self, prepared: PreparedReports) -> Future[list[Recorded | DomainError]]:
+        return self.pool.submit(self._record, prepared)
+
+    def _record(self, prepared: PreparedReports) -> list[Recorded | DomainError]:
+        if self.failed:
+            raise ImportStopped("an earlier batch failed: this one was not recorded")
+        try:
+            return self.app.record_reports(prepared)
+        except BaseException:
+            self.failed = True
+            raise
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:  # an error, or Ctrl-C: record nothing more
+            self.failed = True
+        self.pool.shutdown(wait=True, cancel_futures=kind is not None)
+
+
+class _Collector:
+    def __init__(self, every: int) -> None:
+        self.every, self.pending = every, 0
+
+    def count(self, rows: int) -> None:
+        self.pending += rows
+        if self.pending >= self.every:
+            self.pending = 0
+            gc.collect()
+
+
+@contextmanager
+def collector_paced(every: int = COLLECT_EVERY) -> Iterator[_Collector]:
+    """Cyclic garbage collection once every ``every`` rows, not whenever allocations pile up.
+
+    An import allocates millions of small objects (rows, bodies, events, parameters), and
+    the collector's own passes walked the batches in flight over and over: a third of the
+    import's CPU time. Almost nothing a batch makes is cyclic, so reference counting frees
+    it; what is (an error kept with its traceback) waits for the next full pass, so memory
+    stays bounded.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield _Collector(every)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _batches(rows: Iterator[Row], size: int, summary: Summary) -> Iterator[list[Row]]:

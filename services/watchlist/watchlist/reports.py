@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import date
 from typing import NamedTuple
 from uuid import UUID, uuid4
 
 import msgspec
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from watchlist import cursors, sealing
 from watchlist.app_base import WatchlistBase
-from watchlist.domain.contract import Evidence, Reply, ReportBody, Resolution, check_report
+from watchlist.domain.contract import (
+    Evidence,
+    Reply,
+    ReportBody,
+    Resolution,
+    check_report,
+    latest_allowed_date,
+)
 from watchlist.domain.errors import (
     ConfidentialAlreadyErased,
     DomainError,
@@ -54,9 +62,22 @@ class Submission(NamedTuple):
     digest: bytes | None = None
 
 
+class PreparedReports(NamedTuple):
+    """Submissions checked and their new reports built, ready for one transaction."""
+
+    submissions: Sequence[Submission]
+    hashes: list[bytes]
+    outcomes: list[Recorded | DomainError | None]  # None: fresh, or a repeat in the batch
+    fresh: list[int]  # the submissions recorded as new reports, in order
+    repeats: dict[int, int]  # a repeated submission: the first with its key in the batch
+    reports: list[Report]
+    stored_events: list[StoredEvent]
+    writes: list[Statement]
+
+
 class ReportCommands(WatchlistBase):
-    def validate(self, body: ReportBody) -> None:
-        problems = check_report(body, self.taxonomy)
+    def validate(self, body: ReportBody, latest: date | None = None) -> None:
+        problems = check_report(body, self.taxonomy, latest)
         if problems:
             raise InvalidInput(problems)
 
@@ -77,13 +98,26 @@ class ReportCommands(WatchlistBase):
         writer took one of the idempotency keys first), each submission is retried on
         its own, so one conflict never fails its neighbours.
         """
+        return self.record_reports(self.prepare_reports(submissions))
+
+    def prepare_reports(self, submissions: Sequence[Submission]) -> PreparedReports:
+        """``submit_reports`` up to its transaction: every submission checked, earlier ones
+        under the same keys looked up, the new reports built, sealed and encoded.
+
+        The bulk import prepares one batch while ``record_reports`` writes the one
+        before: Python's share of the work overlaps the database's.
+        """
         outcomes: list[Recorded | DomainError | None] = [None] * len(submissions)
         hashes = [s.digest or body_digest(s.body) for s in submissions]
+        latest = latest_allowed_date()
         for i, submission in enumerate(submissions):
             try:
-                self.validate(submission.body)
+                self.validate(submission.body, latest)
             except InvalidInput as exc:
-                outcomes[i] = exc
+                # An answer, not a crash: kept without its traceback, whose frame (this
+                # one, holding the whole batch) would otherwise wait for the cyclic
+                # garbage collector, which the import runs only now and then.
+                outcomes[i] = exc.with_traceback(None)
         earlier = self._earlier_submissions(
             [s for s, o in zip(submissions, outcomes, strict=True) if o is None]
         )
@@ -101,16 +135,26 @@ class ReportCommands(WatchlistBase):
             else:
                 first_in_batch[scope] = i
         fresh = [i for i, outcome in enumerate(outcomes) if outcome is None and i not in repeats]
-        if fresh:
+        new = self._build_new([submissions[i] for i in fresh], [hashes[i] for i in fresh])
+        return PreparedReports(submissions, hashes, outcomes, fresh, repeats, *new)
+
+    def record_reports(self, prepared: PreparedReports) -> list[Recorded | DomainError]:
+        """The prepared reports in one transaction (see ``submit_reports``), and every
+        submission's outcome."""
+        submissions, hashes, outcomes = prepared.submissions, prepared.hashes, prepared.outcomes
+        if prepared.fresh:
             try:
-                recorded = self._record_new(
-                    [submissions[i] for i in fresh], [hashes[i] for i in fresh]
+                positions = self._recorder().insert_events(
+                    prepared.stored_events, writes=prepared.writes
                 )
             except IntegrityError as exc:
                 return self._after_conflict(submissions, hashes, exc)
-            for i, done in zip(fresh, recorded, strict=True):
-                outcomes[i] = done
-        for i, first in repeats.items():
+            assert positions is not None
+            for i, report, position in zip(
+                prepared.fresh, prepared.reports, positions, strict=True
+            ):
+                outcomes[i] = Recorded(id=report.id, version=report.version, position=position)
+        for i, first in prepared.repeats.items():
             original = outcomes[first]
             assert isinstance(original, Recorded)
             key = submissions[i].idempotency_key
@@ -143,9 +187,13 @@ class ReportCommands(WatchlistBase):
             raise conflict
         return [_repeat(key, hashes[0], *won[submission.principal.organisation_id, key])]
 
-    def _record_new(
+    def _build_new(
         self, submissions: Sequence[Submission], hashes: Sequence[bytes]
-    ) -> list[Recorded]:
+    ) -> tuple[list[Report], list[StoredEvent], list[Statement]]:
+        """The new reports, their events as stored, and the write side's rows to go with them.
+
+        Each report has one event, so the events' positions are the reports'.
+        """
         reports: list[Report] = []
         keys: list[tuple[UUID, UUID, bytes]] = []
         idempotency: list[tuple[UUID, str, bytes, UUID]] = []
@@ -195,16 +243,14 @@ class ReportCommands(WatchlistBase):
                     idempotency,
                 ),
             )
-        # Straight to the event store: save() would check each aggregate against the
-        # library's runtime protocols, which costs more per report than its insert.
-        recordings = self.events.put(
-            [event for report in reports for event in report.collect_events()], writes=writes
-        )
-        positions = {r.domain_event.originator_id: r.notification.id for r in recordings}
-        return [
-            Recorded(id=report.id, version=report.version, position=positions[report.id])
+        # Straight to the recorder: save() would check each aggregate against the library's
+        # runtime protocols, which costs more per report than its insert.
+        stored = [
+            self.mapper.to_stored_event(event)
             for report in reports
+            for event in report.collect_events()
         ]
+        return reports, stored, writes
 
     def _earlier_submissions(
         self, submissions: Sequence[Submission]
@@ -218,9 +264,11 @@ class ReportCommands(WatchlistBase):
         if not scopes:
             return {}
         organisations, keys = zip(*scopes, strict=True)
+        # Binary parameters (%b): psycopg writes a text array element by element in
+        # Python, which for an import's batch of keys cost more than the query.
         rows = self._sql(
             "SELECT k.organisation_id, k.idempotency_key, k.request_hash, k.report_id, "
-            "e.notification_id FROM unnest(%s::uuid[], %s::text[]) AS q(organisation_id, key) "
+            "e.notification_id FROM unnest(%b::uuid[], %b::text[]) AS q(organisation_id, key) "
             "JOIN watchlist_idempotency_keys k "
             "ON k.organisation_id = q.organisation_id AND k.idempotency_key = q.key "
             "JOIN watchlist_events e ON e.originator_id = k.report_id AND e.originator_version = 1",

@@ -12,7 +12,7 @@ from uuid import UUID
 import click
 
 from watchlist.cli.base import data_dir_option, emit, main, session
-from watchlist.importing import ImportRefused, Summary, import_file
+from watchlist.importing import ImportRefused, ImportStopped, Summary, import_file
 
 
 class ProgressLine:
@@ -51,6 +51,8 @@ def _refusal() -> Iterator[None]:
         yield
     except ImportRefused as exc:
         raise click.ClickException(f"nothing imported: {exc}") from None
+    except ImportStopped as exc:
+        raise click.ClickException(f"import stopped: {exc}") from None
 
 
 @main.command("import")

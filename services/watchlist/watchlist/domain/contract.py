@@ -137,12 +137,18 @@ def latest_allowed_date() -> date:
     return (datetime.now(UTC) + timedelta(hours=14)).date()
 
 
-def check_report(body: ReportContent, taxonomy: Taxonomy) -> list[FieldError]:
-    """What msgspec's types cannot check; an empty list when the body is sound."""
-    return list(_problems(body, taxonomy))
+def check_report(
+    body: ReportContent, taxonomy: Taxonomy, latest: date | None = None
+) -> list[FieldError]:
+    """What msgspec's types cannot check; an empty list when the body is sound.
+
+    ``latest`` is the latest allowed date (``latest_allowed_date()`` when not given): a
+    batch of bodies checked at once reads the clock once.
+    """
+    return list(_problems(body, taxonomy, latest or latest_allowed_date()))
 
 
-def _problems(body: ReportContent, taxonomy: Taxonomy) -> Iterator[FieldError]:
+def _problems(body: ReportContent, taxonomy: Taxonomy, latest: date) -> Iterator[FieldError]:
     subject, incident = body.subject, body.incident
     for i, name in enumerate(subject.names):
         if not name.strip():
@@ -155,7 +161,7 @@ def _problems(body: ReportContent, taxonomy: Taxonomy) -> Iterator[FieldError]:
     dest = incident.destination_country
     if dest is not None and dest not in COUNTRY_CODES:
         yield FieldError("$.incident.destination_country", f"{dest!r} is not an ISO 3166-1 code")
-    if incident.date is not None and incident.date > latest_allowed_date():
+    if incident.date is not None and incident.date > latest:
         yield FieldError("$.incident.date", f"{incident.date.isoformat()} is in the future")
     seen: set[str] = set()
     for i, indicator in enumerate(body.indicators):
