@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -22,6 +23,13 @@ def test_example_body_is_recorded_with_location_and_version(client, member, repo
     assert answer["position"] > 0
     assert response.headers["location"] == f"{URL}/{answer['id']}"
     assert response.headers["etag"] == '"1"'
+
+
+def test_each_submission_is_answered_with_its_own_random_request_id(client, member, report_body):
+    ids = [submit(client, member, report_body).headers["x-request-id"] for _ in range(3)]
+
+    assert len(set(ids)) == 3
+    assert all(UUID(request_id).version == 4 for request_id in ids)
 
 
 def test_same_idempotency_key_and_body_returns_same_id_and_adds_no_event(

@@ -140,3 +140,18 @@ def test_list_shows_partners_reports_but_never_private_ones(client, member, othe
     assert private not in theirs
     assert shared in own
     assert private in own
+
+
+@pytest.mark.parametrize("role", ["investigator", "auditor"])
+def test_a_key_that_may_not_submit_is_refused_before_its_body_is_read(
+    client, member, count_events, role
+):
+    before = count_events()
+
+    response = client.post(
+        URL, content=b"not json", headers=member.headers(role) | {"Content-Type": "text/plain"}
+    )
+
+    assert response.status_code == 403
+    assert response.json()["type"] == "urn:watchlist:problem:forbidden"
+    assert count_events() == before

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Annotated, Any
 from uuid import UUID
 
 import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, QueryParameter
-from litestar.types import Guard
 
-from watchlist.api.auth import allow
+from watchlist.api.auth import allow, guard_first, on_the_loop
 from watchlist.api.body import StrictBody, expect_json
 from watchlist.api.examples import (
     EXAMPLE_PAGE,
@@ -38,18 +35,6 @@ from watchlist.domain.contract import (
 from watchlist.group_commit import GroupCommit
 from watchlist.reports import Submission
 from watchlist.views import Principal, Recorded, ReportPage, ReportRecord
-
-
-def on_the_loop(guard: Guard) -> Guard:
-    """The guard as a coroutine: Litestar runs a plain function in a worker thread, and a
-    hop there and back costs more than the role check itself."""
-
-    async def check(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) -> None:
-        if inspect.isawaitable(refused := guard(connection, handler)):  # a coroutine already
-            await refused
-
-    return check
-
 
 WRITERS = on_the_loop(allow("reporter", "admin"))
 READERS = on_the_loop(allow("reporter", "investigator", "auditor", "admin"))
@@ -177,8 +162,7 @@ class ReportController(Controller):
         "/",
         operation_id="submitReport",
         summary="Submit a report on a recruiter",
-        guards=[WRITERS],
-        before_request=expect_json(ReportBody, decode=False),
+        before_request=guard_first(WRITERS, expect_json(ReportBody, decode=False)),
         dto=StrictBody[ReportBody],
         return_dto=None,
         status_code=201,
