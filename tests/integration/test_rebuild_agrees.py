@@ -130,9 +130,13 @@ def test_a_word_no_firm_bears_any_longer_leaves_the_vocabulary_live_and_replayed
     with psycopg.connect(database.url) as conn:
         schema = tables.schema_name(tables.live_generation(conn))
         vocabulary = conn.execute(
-            f'SELECT word, firms FROM "{schema}".name_words WHERE word LIKE %s ORDER BY word',
+            f'SELECT view, word, firms FROM "{schema}".name_words WHERE word LIKE %s '
+            "ORDER BY view = 'partners', word",
             (f"%{tag}",),
         ).fetchall()
     assert diffs == {}, diffs
     # Omicron is gone; Upsilon names the firm in the partners' view and the reporter's own.
-    assert vocabulary == [(f"upsilon{tag}", 2)]
+    assert vocabulary == [
+        (str(member.organisation_id), f"upsilon{tag}", 1),
+        ("partners", f"upsilon{tag}", 1),
+    ]

@@ -3,6 +3,7 @@ other firms share its trade word, and never an unbounded list."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import secrets
 from typing import Any
@@ -133,3 +134,55 @@ def test_a_level_filter_finds_the_firms_of_that_level_beyond_the_riskiest(
     listed = [item["firm_id"] for item in page["items"]]
 
     assert firm in listed
+
+
+def post(client: Any, who: Any, name: str, sharing: str) -> str:
+    report = copy.deepcopy(EXAMPLE_REPORT)
+    report["subject"] = {"names": [name], "country": "KZ"}
+    report["sharing"] = sharing
+    answer = client.post("/v1/reports", json=report, headers=who.headers())
+    assert answer.json()["projected"] is True
+    return str(answer.json()["firm_id"])
+
+
+def one_letter_off(word: str) -> str:
+    return word[:-1] + ("a" if word[-1] != "a" else "e")
+
+
+def test_another_organisations_private_name_changes_nothing_a_search_finds(
+    client, member, other_member
+):
+    word = made_up_word()
+    post(client, member, f"{word} Rekruting", "partners")
+    probe = one_letter_off(word)  # misspelt: found through the words like it
+    before = found(client, member, probe)
+
+    post(client, other_member, f"{probe} Secret", "private")  # the probe, now a known word
+
+    assert found(client, member, probe) == before
+    assert before  # the misspelt word found the shared firm
+
+
+def test_the_public_check_is_blind_to_private_names(client, member, other_member, new_member):
+    word = made_up_word()
+    for reporter in (member, other_member):  # two organisations: the public may see it
+        post(client, reporter, f"{word} Rekruting", "partners")
+    probe = one_letter_off(word)
+    before = client.get("/v1/public/check", params={"q": probe}).json()
+
+    post(client, new_member("Third hotline"), f"{probe} Hidden", "private")
+
+    assert client.get("/v1/public/check", params={"q": probe}).json() == before
+    assert before["firms"]
+
+
+@pytest.mark.parametrize("offset", ["-1", "99999999999999999999"])
+def test_a_forged_search_cursor_is_refused_by_name(client, member, offset):
+    cursor = base64.urlsafe_b64encode(offset.encode()).decode().rstrip("=")
+
+    answer = client.get(
+        "/v1/firms", params={"q": "Travel", "cursor": cursor}, headers=member.headers()
+    )
+
+    assert answer.status_code == 422
+    assert "$.cursor" in answer.text

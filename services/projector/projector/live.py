@@ -28,6 +28,11 @@ class NotProjected(Exception):
     """No read model exists yet: the projector has never run."""
 
 
+class Rebuilding(NotProjected):
+    """The live read models were built in an older format than this code reads; the
+    projector is replaying the log into new ones (see ``tables.FORMAT``)."""
+
+
 class _Seen:
     generation: int | None = None
 
@@ -91,7 +96,11 @@ def _retrying(
             with _atomic(conn), conn.cursor(row_factory=tuple_row) as cur:
                 rows = run(cur, schema(generation))
         except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
-            generation = None  # swapped and dropped meanwhile: ask the pointer
+            # Swapped and dropped meanwhile: ask the pointer. If it still names this
+            # generation, it was built in an older format and is being replaced.
+            missing, generation = generation, _pointer(conn)
+            if generation == missing:
+                raise Rebuilding("the read models are being rebuilt in a new format") from None
             continue
         if not rows:
             raise NotProjected("the projector has not built the read models yet")

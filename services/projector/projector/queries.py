@@ -142,7 +142,7 @@ def firm_json(conn: Connection[Any], viewer: UUID, firm_id: UUID) -> bytes | Mov
         return Moved(merged_into=current)
     assert profile is not None, f"firm {firm_id} has members but no profile"
     if not isinstance(profile, bytes):  # a generation of an older format, being replaced
-        raise NotProjected("the read models are being rebuilt")
+        raise live.Rebuilding("the read models are being rebuilt in a new format")
     return served(profile, position)
 
 

@@ -163,8 +163,8 @@ class ProjectorRunner:
             recorder.datastore.close()
 
     def _rebuild(self, live: int) -> None:
-        """Replace a live generation built by older code: the API serves it meanwhile,
-        except for what this code cannot read of it (answered as not built yet)."""
+        """Replace a live generation built by older code. The API serves it meanwhile,
+        except what this code cannot read of it: that is answered 503 (``live.Rebuilding``)."""
         from projector.rebuild import rebuild  # it builds on this module
 
         log.warning(

@@ -92,13 +92,18 @@ def _search_statement(s: str) -> str:
         "  WHERE k.key = ANY(%(keys)s) AND m.view IN (%(me)s, 'partners')), "
         # A typed word is looked up as typed; one the vocabulary does not know (misspelt, or
         # spelt as no firm's name spells it) by trigram likeness, which costs far more.
+        # Only the words of the views the viewer sees count, known or not.
         "unknown AS MATERIALIZED (SELECT t.word FROM unnest(%(words)s::text[]) t(word) "
-        f"  WHERE NOT EXISTS (SELECT 1 FROM {s}.name_words k WHERE k.word = t.word)), "
-        "alike AS (SELECT word, firms, max(likeness) AS likeness FROM ("
-        f"  SELECT v.word, v.firms, 1.0::real AS likeness FROM {s}.name_words v "
-        "  WHERE v.word = ANY(%(words)s) UNION ALL "
-        "  SELECT v.word, v.firms, similarity(v.word, u.word) "
-        f"  FROM unknown u JOIN {s}.name_words v ON v.word %% u.word) a GROUP BY word, firms), "
+        f"  WHERE NOT EXISTS (SELECT 1 FROM {s}.name_words k "
+        "  WHERE k.word = t.word AND k.view IN (%(me)s, 'partners'))), "
+        "alike AS (SELECT word, sum(firms) AS firms, max(likeness) AS likeness FROM ("
+        "  SELECT view, word, firms, max(likeness) AS likeness FROM ("
+        f"    SELECT v.view, v.word, v.firms, 1.0::real AS likeness FROM {s}.name_words v "
+        "    WHERE v.word = ANY(%(words)s) AND v.view IN (%(me)s, 'partners') UNION ALL "
+        "    SELECT v.view, v.word, v.firms, similarity(v.word, u.word) "
+        f"    FROM unknown u JOIN {s}.name_words v ON v.word %% u.word "
+        "    WHERE v.view IN (%(me)s, 'partners')) a GROUP BY view, word, firms) b "
+        "  GROUP BY word), "
         "ranked AS (SELECT word, row_number() OVER rarest AS nth, sum(firms) OVER rarest AS "
         "  through FROM alike WINDOW rarest AS (ORDER BY firms, likeness DESC, word)), "
         "candidates AS (SELECT DISTINCT p.view, p.firm_id FROM ranked r "
@@ -163,6 +168,8 @@ def search(
             "offset": offset,
         }
         rows = live.read_by_index(conn, _search_statement, params)
+    except live.Rebuilding:
+        raise  # an empty list would tell a caller that nobody reported the firm
     except live.NotProjected:
         return FirmPage(items=[], next_cursor=None, as_of_position=0)
     found = [row[2:] for row in rows if row[2] is not None]

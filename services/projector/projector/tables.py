@@ -19,7 +19,7 @@ SCHEMA_PREFIX = "watchlist_rm_"
 # The shape of a generation: its tables and how they hold what they hold. A change to
 # either raises it, and a projector that finds the live generation at another format
 # replays the log into a new one and swaps it in: read models are disposable.
-FORMAT = 2
+FORMAT = 3
 _FORMAT_NOTE = "watchlist read models, format {}"
 
 POINTER_DDL = f"""CREATE TABLE IF NOT EXISTS {POINTER} (
@@ -104,10 +104,13 @@ GENERATION_DDL = [
         word text NOT NULL,
         level_rank smallint NOT NULL,
         PRIMARY KEY (view, firm_id, word))""",
-    # Every word of a firm name, and how many firm_words rows bear it.
+    # Every word of a firm name, and how many firms bear it, per view: a search reads the
+    # counts of the views its viewer sees, so no private name shows through them.
     """CREATE TABLE name_words (
-        word text PRIMARY KEY,
-        firms integer NOT NULL)""",
+        view text NOT NULL,
+        word text NOT NULL,
+        firms integer NOT NULL,
+        PRIMARY KEY (view, word))""",
     # Partner-view firms that an organisation's private reports reshape in its own view.
     """CREATE TABLE overridden (
         view text NOT NULL,

@@ -4,9 +4,11 @@ Agencies share trade words ("Travel", "Work Abroad", "Personnel"), so a typed na
 trigram-similar to thousands of names through its common word alone, and comparing it
 with every one of them is what made search slow. Each firm's names are split into
 words instead (``firm_words``: one row per view, firm and word), and the vocabulary
-(``name_words``) counts the firms each word names, with a trigram index so that a
-misspelt word still finds its own. A search reads the postings of the rarest words
-like the typed ones first, and compares only those firms' names with the query.
+(``name_words``) counts the firms each word names in each view, with a trigram index so
+that a misspelt word still finds its own. A search reads the postings of the rarest words
+like the typed ones first, and compares only those firms' names with the query. It reads
+only the words and counts of the views its viewer sees: a word of another organisation's
+private report must change nothing it finds, nor how fast.
 
 The counts are those of ``firm_words`` as it stands, whatever the batches that wrote
 it: the live projector adds and subtracts what each batch changes, a replay counts
@@ -37,40 +39,46 @@ def write(
 ) -> None:
     """Replace the words of the ``stale`` (view, firm) pairs by ``rows`` (view, firm, word,
     level rank); with ``count``, keep the vocabulary's counts up to date as well."""
-    gone: Counter[str] = Counter()
+    gone: Counter[tuple[str, str]] = Counter()
     if stale:
         cur.execute(
             "DELETE FROM firm_words w USING unnest(%b::text[], %b::uuid[]) AS p(view, id) "
-            "WHERE w.view = p.view AND w.firm_id = p.id RETURNING w.word",
+            "WHERE w.view = p.view AND w.firm_id = p.id RETURNING w.view, w.word",
             ([view for view, _ in stale], [firm for _, firm in stale]),
         )
-        gone.update(row[0] for row in cur.fetchall())
+        gone.update((view, word) for view, word in cur.fetchall())
     if rows:
         # Words are made of word characters only (normalise_name), so COPY needs no escaping care.
         with cur.copy("COPY firm_words (view, firm_id, word, level_rank) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
     if count:
-        change = Counter(word for _, _, word, _ in rows)
+        change = Counter((view, word) for view, _, word, _ in rows)
         change.subtract(gone)
-        _recount(cur, {word: n for word, n in sorted(change.items()) if n})
+        _recount(cur, {key: n for key, n in sorted(change.items()) if n})
 
 
-def _recount(cur: Cursor[Any], change: dict[str, int]) -> None:
+def _recount(cur: Cursor[Any], change: dict[tuple[str, str], int]) -> None:
     if not change:
         return
-    words = list(change)
+    views, words = [view for view, _ in change], [word for _, word in change]
     cur.execute(
-        "INSERT INTO name_words (word, firms) SELECT * FROM unnest(%b::text[], %b::int[]) "
-        "ON CONFLICT (word) DO UPDATE SET firms = name_words.firms + excluded.firms",
-        (words, list(change.values())),
+        "INSERT INTO name_words (view, word, firms) "
+        "SELECT * FROM unnest(%b::text[], %b::text[], %b::int[]) "
+        "ON CONFLICT (view, word) DO UPDATE SET firms = name_words.firms + excluded.firms",
+        (views, words, list(change.values())),
     )
     # A word no firm bears any longer leaves the vocabulary, as a replay would never add it.
-    cur.execute("DELETE FROM name_words WHERE word = ANY(%b) AND firms = 0", (words,))
+    cur.execute(
+        "DELETE FROM name_words n USING unnest(%b::text[], %b::text[]) AS c(view, word) "
+        "WHERE n.view = c.view AND n.word = c.word AND n.firms = 0",
+        (views, words),
+    )
 
 
 def count_all(cur: Cursor[Any]) -> None:
     """The vocabulary of a generation whose ``firm_words`` a replay has just filled."""
     cur.execute(
-        "INSERT INTO name_words (word, firms) SELECT word, count(*) FROM firm_words GROUP BY word"
+        "INSERT INTO name_words (view, word, firms) "
+        "SELECT view, word, count(*) FROM firm_words GROUP BY view, word"
     )

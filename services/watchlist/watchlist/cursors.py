@@ -19,13 +19,19 @@ def decode(cursor: str) -> str:
         raise invalid() from None
 
 
+_LARGEST = 2**63 - 1
+
+
 def decode_int(cursor: str | None, default: int) -> int:
     if not cursor:
         return default
     try:
-        return int(decode(cursor))
+        value = int(decode(cursor))
     except ValueError:
         raise invalid() from None
+    if not 0 <= value <= _LARGEST:  # an offset or a log position: PostgreSQL's bigint
+        raise invalid()
+    return value
 
 
 def invalid() -> InvalidInput:

@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.plugins.problem_details import ProblemDetailsException
 
+from projector.live import Rebuilding
 from watchlist.domain import errors
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,20 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     ).to_response(request)
 
 
+def handle_rebuilding(request: Request[Any, Any, Any], exc: Rebuilding) -> Response[Any]:
+    """After an upgrade, until the projector has replaced read models of an older format:
+    an honest "not now" rather than an empty search or a wrong profile."""
+    return problem(
+        503,
+        "not-projected",
+        "The read models are being rebuilt",
+        "the projector is replaying the log after an upgrade; try again shortly",
+        headers={"Retry-After": "10"},
+    ).to_response(request)
+
+
 EXCEPTION_HANDLERS: dict[int | type[Exception], Any] = {
+    Rebuilding: handle_rebuilding,
     errors.DomainError: handle_domain_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
