@@ -13,6 +13,7 @@ import argparse
 import copy
 import json
 import secrets
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +22,10 @@ from uuid import uuid4
 import msgspec
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run import fresh_database
 
 from projector.audit import export_lines, verify_database
 from projector.chain import Chain
@@ -29,7 +33,7 @@ from projector.chain import ensure_tables as ensure_chain_tables
 from watchlist.api.examples import EXAMPLE_REPORT
 from watchlist.application import Watchlist
 from watchlist.audit.verify import verify_lines
-from watchlist.database import Database, create_database, start_embedded, with_dbname
+from watchlist.database import Database
 from watchlist.domain.contract import ReportBody
 from watchlist.domain.report import Report
 from watchlist.runtime import load_taxonomy
@@ -40,20 +44,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    server = (
-        Database(url=args.database_url, embedded=False)
-        if args.database_url
-        else start_embedded(Path(tempfile.mkdtemp(prefix="wl-bench-")))
-    )
-    name = f"watchlist_bench_{secrets.token_hex(3)}"
-    admin = with_dbname(server.url, "postgres")
-    create_database(admin, name)
-    database = Database(url=with_dbname(server.url, name), embedded=False)
-    try:
+    with fresh_database(args.database_url) as database:
         run(database, args.events)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def run(database: Database, count: int) -> None:

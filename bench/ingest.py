@@ -23,16 +23,15 @@ import tempfile
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dataset import Dataset
 from load import Request, closed_loop
-from run import ORGANISATIONS, Services, register_members, submit_request
+from run import ORGANISATIONS, Services, fresh_database, register_members, submit_request
 
 from watchlist.application import Watchlist
-from watchlist.database import Database, create_database, start_embedded, with_dbname
+from watchlist.database import Database
 from watchlist.runtime import load_taxonomy
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -73,15 +72,11 @@ def main() -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join(
             str(args.src / "services" / name) for name in ("watchlist", "projector")
         )
-    server = (
-        Database(url=args.database_url, embedded=False)
-        if args.database_url
-        else start_embedded(Path(tempfile.mkdtemp(prefix="wl-ingest-")))
-    )
-    name = f"{args.prefix}{secrets.token_hex(3)}"
-    admin = with_dbname(server.url, "postgres")
-    create_database(admin, name)
-    database = Database(url=with_dbname(server.url, name), embedded=False)
+    with fresh_database(args.database_url, args.prefix) as database:
+        measure(database, args.rounds, args.seconds)
+
+
+def measure(database: Database, rounds: int, seconds: float) -> None:
     master_key = secrets.token_bytes(32)
     app = Watchlist(database.eventsourcing_env(), taxonomy=load_taxonomy(), master_key=master_key)
     try:
@@ -99,7 +94,7 @@ def main() -> None:
             try:
                 services.stop_projector()
                 asyncio.run(closed_loop("127.0.0.1", services.port, 32, 2, next_request))
-                for _ in range(args.rounds):
+                for _ in range(rounds):
                     load = os.getloadavg()[0]
                     api, db, own = (
                         cpu_seconds(services.serve.pid),
@@ -107,7 +102,7 @@ def main() -> None:
                         os.times(),
                     )
                     run = asyncio.run(
-                        closed_loop("127.0.0.1", services.port, 32, args.seconds, next_request)
+                        closed_loop("127.0.0.1", services.port, 32, seconds, next_request)
                     )
                     n = len(run.results)
                     api = cpu_seconds(services.serve.pid) - api
@@ -126,8 +121,6 @@ def main() -> None:
                 services.stop()
     finally:
         app.close()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 if __name__ == "__main__":

@@ -91,14 +91,15 @@ def log(message: str) -> None:
 
 
 @contextmanager
-def fresh_database(url: str | None) -> Iterator[Database]:
-    """A new database on the given server, or on an embedded one in a temporary directory."""
+def fresh_database(url: str | None, prefix: str = "watchlist_bench_") -> Iterator[Database]:
+    """A new database on the given server, or on an embedded one in a temporary directory;
+    dropped at the end."""
     server = (
         Database(url=url, embedded=False)
         if url
         else start_embedded(Path(tempfile.mkdtemp(prefix="wl-bench-")))
     )
-    name = f"watchlist_bench_{secrets.token_hex(3)}"
+    name = f"{prefix}{secrets.token_hex(3)}"
     admin = with_dbname(server.url, "postgres")
     create_database(admin, name)
     try:
