@@ -204,6 +204,22 @@ def test_a_csv_reject_names_the_column_the_operator_typed(watchlist, member, tmp
     assert rejects[0]["row"] == "Nur Travel,XX,,,deception,B,3,partners,,,,"
 
 
+def test_a_row_the_csv_reader_cannot_read_is_rejected_and_the_rest_imported(
+    watchlist, member, tmp_path
+):
+    good = ["Nur Travel", "KZ", "", "", "fees_charged_to_worker", "B", "3", "partners"]
+    huge = [*good[:10], "x" * (csv.field_size_limit() + 1), ""]
+    path = write_csv(
+        tmp_path / "big.csv", CSV_HEADER, [[*good, "", "", "", ""], huge, [*good, "", "", "", ""]]
+    )
+
+    summary, rejects = run_import(watchlist, member, path)
+
+    assert (summary.imported, summary.rejected) == (2, 1)
+    assert rejects[0]["line"] == 3
+    assert rejects[0]["reason"].startswith("$: not readable as CSV: field larger than field limit")
+
+
 def test_an_unknown_csv_column_refuses_the_whole_file(watchlist, member, database, tmp_path):
     path = write_csv(tmp_path / "odd.csv", [*CSV_HEADER, "mood"], [[""] * 13])
 

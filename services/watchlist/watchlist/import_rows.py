@@ -129,9 +129,16 @@ def read_csv(lines: CountingLines) -> Iterator[Row]:
     if missing:
         raise ImportRefused(f"required column(s) missing: {', '.join(missing)}")
     start = reader.line_num + 1
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            yield _csv_row(start, columns, cells)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a cell over the csv module's limit, say: this row alone
+            yield Row(start, "", errors=[FieldError("$", f"not readable as CSV: {exc}")])
+        else:
+            if any(cell.strip() for cell in cells):
+                yield _csv_row(start, columns, cells)
         start = reader.line_num + 1
 
 
