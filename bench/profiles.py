@@ -16,7 +16,6 @@ import argparse
 import cProfile
 import io
 import pstats
-import secrets
 import sys
 import tempfile
 from collections.abc import Callable
@@ -24,19 +23,18 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dataset import Dataset, write_ndjson
-from run import ORGANISATIONS, apply_changes, measure_import, register_members
+from run import ORGANISATIONS, apply_changes, fresh_database, measure_import, register_members
 
 from projector import tables
 from projector.projection import Projection
 from projector.rebuild import build, rebuild
 from projector.runner import collector_paused, decode, event_recorder
 from watchlist.application import Watchlist
-from watchlist.database import Database, create_database, with_dbname
+from watchlist.database import Database
 from watchlist.importing import import_file
 from watchlist.runtime import load_taxonomy
 
@@ -63,16 +61,17 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--reports", type=int, default=20_000)
     args = parser.parse_args()
-    name = f"watchlist_profile_{secrets.token_hex(3)}"
-    admin = with_dbname(args.database_url, "postgres")
-    create_database(admin, name)
-    database = Database(url=with_dbname(args.database_url, name), embedded=False)
+    with fresh_database(args.database_url, "watchlist_profile_") as database:
+        profile_all(database, args.reports)
+
+
+def profile_all(database: Database, reports: int) -> None:
     taxonomy = load_taxonomy()
     app = Watchlist(database.eventsourcing_env(), taxonomy=taxonomy, master_key=bytes(32))
     try:
         members = register_members(app)
-        data = Dataset(2026, organisations=ORGANISATIONS, firms=args.reports * 3 // 10)
-        operations = list(data.operations(args.reports))
+        data = Dataset(2026, organisations=ORGANISATIONS, firms=reports * 3 // 10)
+        operations = list(data.operations(reports))
         with tempfile.TemporaryDirectory() as tmp:
             measure_import(app, members, operations, Path(tmp))
             apply_changes(app, members, operations)
@@ -89,8 +88,6 @@ def main() -> None:
         follow(database)
     finally:
         app.close()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def follow(database: Database, events: int = 300, batch: int = 20) -> None:

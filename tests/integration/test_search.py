@@ -32,12 +32,15 @@ def in_cyrillic(word: str) -> str:
     return "".join(CYRILLIC[letter] for letter in word.lower()).capitalize()
 
 
-def submit(client: Any, member: Any, watchlist: Any, names: list[str]) -> list[str]:
+def submit(
+    client: Any, member: Any, watchlist: Any, names: list[str], sharing: str = "partners"
+) -> list[str]:
     """One report per name, all projected; the firm ids, in order."""
     firms = []
     for name in names:
         report = copy.deepcopy(EXAMPLE_REPORT)
         report["subject"] = {"names": [name], "country": "KZ"}
+        report["sharing"] = sharing
         answer = client.post("/v1/reports", json=report, headers=member.headers())
         assert answer.status_code == 201, answer.text
         assert answer.json()["projected"] is True
@@ -136,15 +139,6 @@ def test_a_level_filter_finds_the_firms_of_that_level_beyond_the_riskiest(
     assert firm in listed
 
 
-def post(client: Any, who: Any, name: str, sharing: str) -> str:
-    report = copy.deepcopy(EXAMPLE_REPORT)
-    report["subject"] = {"names": [name], "country": "KZ"}
-    report["sharing"] = sharing
-    answer = client.post("/v1/reports", json=report, headers=who.headers())
-    assert answer.json()["projected"] is True
-    return str(answer.json()["firm_id"])
-
-
 def one_letter_off(word: str) -> str:
     return word[:-1] + ("a" if word[-1] != "a" else "e")
 
@@ -153,11 +147,13 @@ def test_another_organisations_private_name_changes_nothing_a_search_finds(
     client, member, other_member
 ):
     word = made_up_word()
-    post(client, member, f"{word} Rekruting", "partners")
+    submit(client, member, None, [f"{word} Rekruting"], "partners")
     probe = one_letter_off(word)  # misspelt: found through the words like it
     before = found(client, member, probe)
 
-    post(client, other_member, f"{probe} Secret", "private")  # the probe, now a known word
+    submit(
+        client, other_member, None, [f"{probe} Secret"], "private"
+    )  # the probe, now a known word
 
     assert found(client, member, probe) == before
     assert before  # the misspelt word found the shared firm
@@ -166,11 +162,11 @@ def test_another_organisations_private_name_changes_nothing_a_search_finds(
 def test_the_public_check_is_blind_to_private_names(client, member, other_member, new_member):
     word = made_up_word()
     for reporter in (member, other_member):  # two organisations: the public may see it
-        post(client, reporter, f"{word} Rekruting", "partners")
+        submit(client, reporter, None, [f"{word} Rekruting"], "partners")
     probe = one_letter_off(word)
     before = client.get("/v1/public/check", params={"q": probe}).json()
 
-    post(client, new_member("Third hotline"), f"{probe} Hidden", "private")
+    submit(client, new_member("Third hotline"), None, [f"{probe} Hidden"], "private")
 
     assert client.get("/v1/public/check", params={"q": probe}).json() == before
     assert before["firms"]

@@ -440,8 +440,11 @@ class Rows:
                 "WHERE t.view = n.view AND t.firm_id = n.firm_id AND t.name = n.name",
                 tuple(list(column) for column in zip(*gone, strict=True)),
             )
-        fresh = [n for n in dict.fromkeys(self.names) if n not in self.before.names]
-        copy_rows(cur, "firm_names (view, firm_id, name)", fresh)
+        copy_rows(
+            cur,
+            "firm_names (view, firm_id, name)",
+            [n for n in self.names if n not in self.before.names],
+        )
         words.write(cur, stale, self.words, count=count_words)
         overridden = set(self.overridden)
         _delete_pairs(cur, "overridden", "firm_id", sorted(self.before.overridden - overridden))
