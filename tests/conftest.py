@@ -8,6 +8,7 @@ embedded server runs in a temporary directory.
 from __future__ import annotations
 
 import copy
+import itertools
 import os
 import secrets
 import threading
@@ -159,18 +160,29 @@ def other_member(new_member: Any) -> Member:
     return new_member("Almaty anti-trafficking hotline")  # type: ignore[no-any-return]
 
 
+# Numbers the example reports of a session. Random names and phones would meet now and
+# then (thousands of them share six phone digits), and two reports that meet are one firm.
+_EXAMPLES = itertools.count()
+_SESSION = secrets.token_hex(2)
+# Phones +7 7252 30 01 xx belong to the recruiters that tests name on purpose.
+_FIRST_EXAMPLE_PHONE = 400_000
+
+
 def example_report() -> dict[str, Any]:
     """The README's example report about a recruiter no other test names.
 
     Tests share one database; were every test to report the same recruiter, it
     would grow into one firm of hundreds of reports that every submission re-renders.
+    Each call names another recruiter, by name, phone, BIN, licence and website.
     """
     body = copy.deepcopy(EXAMPLE_REPORT)
-    tag, digits = secrets.token_hex(3), f"{secrets.randbelow(10**6):06d}"
+    n = next(_EXAMPLES)
+    tag, digits = f"{_SESSION}{n:x}", f"{_FIRST_EXAMPLE_PHONE + n:06d}"
+    assert len(digits) == 6, "more example reports than phones to give them"
     body["subject"]["names"] = [f"ТОО «Рай {tag} за границей»", f"Rai {tag} Za Granitsei LLP"]
     body["subject"]["identifiers"] = [
         {"kind": "phone", "value": f"+7 (7252) {digits[:2]}-{digits[2:4]}-{digits[4:]}"},
-        {"kind": "bin", "value": f"{secrets.randbelow(10**12):012d}"},
+        {"kind": "bin", "value": f"{10**11 + n:012d}"},
         {"kind": "licence", "value": f"KZ-LIC-{tag}"},
     ]
     body["subject"]["websites"] = [f"rai-{tag}.kz"]
