@@ -18,7 +18,7 @@ from conftest import example_report
 from watchlist.domain.contract import ReportBody
 from watchlist.domain.errors import IdempotencyKeyReused, InvalidInput
 from watchlist.group_commit import GroupCommit, GroupCommitClosed
-from watchlist.reports import Submission
+from watchlist.submissions import Submission
 from watchlist.views import Principal
 
 

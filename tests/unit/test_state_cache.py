@@ -8,7 +8,7 @@ from uuid import uuid4
 import msgspec
 
 from projector.model import ReportState
-from projector.projection import StateCache
+from projector.timelines import StateCache
 from watchlist.api.examples import EXAMPLE_REPORT
 from watchlist.domain.contract import ReportBody
 

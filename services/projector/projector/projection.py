@@ -10,9 +10,7 @@ partners' one for it alone.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -22,10 +20,12 @@ from projector import entries as stored_entries
 from projector import words
 from projector.facts import REPORT_COLUMNS, Facts
 from projector.identity import normalise_name
-from projector.model import Entry, ReportState, fold
+from projector.model import Entry
 from projector.profile import packed, profile_of
 from projector.resolution import resolve
 from projector.risk import LEVELS
+from projector.rows import Before, Rows, copy_rows, storable
+from projector.timelines import StateCache, Timelines
 from watchlist.domain.base import DomainEvent
 from watchlist.domain.report import ReportEvent, ReportSubmitted
 from watchlist.domain.taxonomy import Taxonomy
@@ -84,7 +84,7 @@ class Projection:
         """Organisations, reports, their keys and decisions; ``upsert`` over rows the
         generation may already hold, or else (into empty tables) by COPY alone."""
         if facts.organisations:
-            rows = [(o, _storable(name)) for o, name in facts.organisations.items()]
+            rows = [(o, storable(name)) for o, name in facts.organisations.items()]
             if upsert:
                 cur.execute(
                     *insert_rows(
@@ -193,7 +193,7 @@ class Projection:
         decisions = cur.fetchall()
         links = [(a, b) for a, b, kind in decisions if kind == "linked"]
         separations = [(a, b) for a, b, kind in decisions if kind == "separated"]
-        before = _Before.read(cur, ids)
+        before = Before.read(cur, ids)
         # Reports this batch submitted have all their entries in memory, and the states of
         # many others are remembered; only the rest (and the facts naming firms) are read.
         earlier = [r for r in ids if r not in fresh and r not in known]
@@ -281,201 +281,6 @@ class Projection:
             names = _search_names(profile.names)
             rows.names += [(view, firm_id, n) for n in names]
             rows.words += [(view, firm_id, w, rank) for w in words.words_of(names)]
-
-
-class Timelines:
-    """Report states and the facts recorded about firms: what firm profiles are made of.
-
-    A report's state is folded once, whatever number of views show it.
-    """
-
-    def __init__(self, states: dict[UUID, ReportState], facts: Iterable[Entry]) -> None:
-        self.states = states
-        self.facts_of: dict[UUID, list[Entry]] = {}
-        for fact in facts:
-            for firm in {fact.firm_a, fact.firm_b}:
-                if firm is not None:
-                    self.facts_of.setdefault(firm, []).append(fact)
-
-    @classmethod
-    def of_entries(
-        cls, entries: list[Entry], known: Mapping[UUID, ReportState] | None = None
-    ) -> Timelines:
-        """From timeline entries, in log order, and the states of reports already folded
-        (whose entries are not among ``entries``)."""
-        return cls(fold(entries) | dict(known or {}), (e for e in entries if e.report_id is None))
-
-    def of_firm(self, members: set[UUID]) -> tuple[list[ReportState], list[Entry]]:
-        """The states of a firm's reports, and the facts naming any of them, in log order."""
-        states = [self.states[m] for m in members]
-        facts = {f.position: f for m in members for f in self.facts_of.get(m, ())}
-        return states, [facts[p] for p in sorted(facts)]
-
-
-class StateCache:
-    """Report states the live projector has folded, remembered between batches.
-
-    Timeline entries are facts of the log, so a report's state as of its last entry
-    is the same in every batch, transaction and generation: a remembered state is
-    good whenever its last position is the report's in the read models, and is
-    folded again from the entries otherwise. Remembered states are never folded
-    further (a change makes a new state), and the least recently used are forgotten.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._states: OrderedDict[UUID, ReportState] = OrderedDict()
-
-    def get(self, report_id: UUID, last_position: int) -> ReportState | None:
-        state = self._states.get(report_id)
-        if state is None or state.last_position != last_position:
-            return None
-        self._states.move_to_end(report_id)
-        return state
-
-    def remember(self, states: Iterable[ReportState]) -> None:
-        for state in states:
-            self._states[state.report_id] = state
-            self._states.move_to_end(state.report_id)
-        while len(self._states) > self.size:
-            self._states.popitem(last=False)
-
-
-class _Before:
-    """The read-model rows a batch's cluster had before it: what the batch may keep.
-
-    A firm whose reports and last entry are as they were is unchanged, since entries
-    only ever accrue: its rows stay, and its profile is not rebuilt. Only what changed
-    is deleted and written, so a new report in a firm of hundreds of reports rewrites
-    its firm's rows, not every membership of every view.
-    """
-
-    def __init__(
-        self,
-        memberships: set[tuple[Any, ...]],
-        as_of: dict[tuple[str, UUID], int],
-        overridden: set[tuple[Any, ...]],
-        names: set[tuple[Any, ...]],
-    ) -> None:
-        self.memberships, self.as_of, self.overridden = memberships, as_of, overridden
-        self.names = names
-        self.members: dict[tuple[str, UUID], set[UUID]] = {}
-        for view, report, firm in memberships:
-            self.members.setdefault((view, firm), set()).add(report)
-
-    @classmethod
-    def read(cls, cur: Cursor[Any], reports: list[UUID]) -> _Before:
-        cur.execute(
-            "SELECT view, report_id, firm_id FROM memberships WHERE report_id = ANY(%b)",
-            (reports,),
-        )
-        memberships = {tuple(row) for row in cur.fetchall()}
-        firms = sorted({(view, firm) for view, _, firm in memberships})
-        pairs = ([v for v, _ in firms], [f for _, f in firms])
-        cur.execute(
-            "SELECT f.view, f.firm_id, f.as_of_position FROM firms f "
-            "JOIN unnest(%b::text[], %b::uuid[]) AS k(view, firm_id) "
-            "ON f.view = k.view AND f.firm_id = k.firm_id",
-            pairs,
-        )
-        as_of = {(view, firm): position for view, firm, position in cur.fetchall()}
-        cur.execute(
-            "SELECT n.view, n.firm_id, n.name FROM firm_names n "
-            "JOIN unnest(%b::text[], %b::uuid[]) AS k(view, firm_id) "
-            "ON n.view = k.view AND n.firm_id = k.firm_id",
-            pairs,
-        )
-        names = {tuple(row) for row in cur.fetchall()}
-        # Firm ids are report ids: every partner firm of the cluster is one of its reports.
-        cur.execute("SELECT view, firm_id FROM overridden WHERE firm_id = ANY(%b)", (reports,))
-        return cls(memberships, as_of, {tuple(row) for row in cur.fetchall()}, names)
-
-    def unchanged(self, view: str, firm_id: UUID, members: set[UUID], last: int) -> bool:
-        key = (view, firm_id)
-        return self.as_of.get(key) == last and self.members.get(key) == members
-
-
-@dataclass
-class Rows:
-    """Read-model rows of a batch, written together: only what differs from ``before``
-    (by default, an empty generation)."""
-
-    before: _Before = field(default_factory=lambda: _Before(set(), {}, set(), set()))
-    memberships: list[tuple[Any, ...]] = field(default_factory=list)
-    firms: list[tuple[Any, ...]] = field(default_factory=list)
-    names: list[tuple[Any, ...]] = field(default_factory=list)
-    words: list[tuple[str, UUID, str, int]] = field(default_factory=list)
-    overridden: list[tuple[Any, ...]] = field(default_factory=list)
-    kept: set[tuple[str, UUID]] = field(default_factory=set)
-
-    def write(self, cur: Cursor[Any], *, count_words: bool = True) -> None:
-        """Write the rows; without ``count_words`` the vocabulary waits for ``words.count_all``."""
-        memberships = set(self.memberships)
-        _delete_pairs(
-            cur,
-            "memberships",
-            "report_id",
-            [(v, r) for v, r, _ in self.before.memberships - memberships],
-        )
-        copy_rows(
-            cur,
-            "memberships (view, report_id, firm_id)",
-            sorted(memberships - self.before.memberships),
-        )
-        stale = sorted(set(self.before.as_of) - self.kept)
-        _delete_pairs(cur, "firms", "firm_id", stale)
-        copy_rows(
-            cur,
-            "firms (view, firm_id, display_name, country, level, level_rank, score, "
-            "organisations, profile, as_of_position)",
-            self.firms,
-        )
-        # A firm's names mostly stay when it changes: only those that come or go are written.
-        names = set(self.names)
-        gone = [n for n in self.before.names if (n[0], n[1]) not in self.kept and n not in names]
-        if gone:
-            cur.execute(
-                "DELETE FROM firm_names t USING unnest(%b::text[], %b::uuid[], %b::text[]) "
-                "AS n(view, firm_id, name) "
-                "WHERE t.view = n.view AND t.firm_id = n.firm_id AND t.name = n.name",
-                tuple(list(column) for column in zip(*gone, strict=True)),
-            )
-        copy_rows(
-            cur,
-            "firm_names (view, firm_id, name)",
-            [n for n in self.names if n not in self.before.names],
-        )
-        words.write(cur, stale, self.words, count=count_words)
-        overridden = set(self.overridden)
-        _delete_pairs(cur, "overridden", "firm_id", sorted(self.before.overridden - overridden))
-        copy_rows(cur, "overridden (view, firm_id)", sorted(overridden - self.before.overridden))
-
-
-def _delete_pairs(
-    cur: Cursor[Any], table: str, column: str, pairs: Sequence[tuple[Any, ...]]
-) -> None:
-    """Delete the rows of ``table`` whose (view, ``column``) is one of ``pairs``."""
-    if pairs:
-        cur.execute(
-            f"DELETE FROM {table} t USING unnest(%b::text[], %b::uuid[]) AS p(view, id) "
-            f"WHERE t.view = p.view AND t.{column} = p.id",
-            ([p[0] for p in pairs], [p[1] for p in pairs]),
-        )
-
-
-def copy_rows(cur: Cursor[Any], table: str, rows: Sequence[Sequence[Any]]) -> None:
-    """Rows into ``table`` (a name and its columns) by COPY: new rows only, many at once."""
-    if rows:
-        with cur.copy(f"COPY {table} FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([_storable(v) if isinstance(v, str) else v for v in row])
-
-
-def _storable(text: str) -> str:
-    """PostgreSQL holds no U+0000 in text. The API refuses it, but a log written before it
-    did must still replay: the read models show U+FFFD in its place (JSON values are made
-    storable as they are encoded, by ``entries.json_text``)."""
-    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def _changed_reports(

@@ -24,7 +24,9 @@ from projector import entries as stored_entries
 from projector import tables, words
 from projector.facts import FIRST, ORGANISATION, SHARING, Facts
 from projector.model import Entry, ReportState, fold
-from projector.projection import Projection, Rows, Timelines, copy_rows
+from projector.projection import Projection
+from projector.rows import Rows, copy_rows
+from projector.timelines import Timelines
 from watchlist.domain.base import DomainEvent
 
 # Firm rows rendered before they are written: a bound on memory, not a batch of the log.

@@ -35,7 +35,7 @@ from watchlist.import_rows import (
     read_csv,
     read_ndjson,
 )
-from watchlist.reports import PreparedReports, ReportCommands, Submission, body_digest
+from watchlist.submissions import PreparedReports, Submission, SubmissionCommands, body_digest
 from watchlist.views import Principal, Recorded
 
 __all__ = ["ImportRefused", "ImportStopped", "Summary", "import_file"]
@@ -80,7 +80,7 @@ Progress = Callable[[int, int, Summary], None]
 
 
 def import_file(
-    app: ReportCommands,
+    app: SubmissionCommands,
     principal: Principal,
     path: Path,
     rejects: BinaryIO,
@@ -156,7 +156,7 @@ class _Writer:
     """One thread that records batches in the order they are given, and stops at the first
     that fails: a later batch never commits after an earlier one was lost."""
 
-    def __init__(self, app: ReportCommands) -> None:
+    def __init__(self, app: SubmissionCommands) -> None:
         self.app = app
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="import")
         self.failed = False

@@ -33,7 +33,7 @@ from watchlist.domain.contract import (
     Retraction,
 )
 from watchlist.group_commit import GroupCommit
-from watchlist.reports import Submission
+from watchlist.submissions import Submission
 from watchlist.views import Principal, Recorded, ReportPage, ReportRecord
 
 WRITERS = on_the_loop(allow("reporter", "admin"))

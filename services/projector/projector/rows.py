@@ -1,0 +1,153 @@
+"""Read-model rows of a batch, written by difference from what the generation held.
+
+A batch that touches a large firm changes a few of its rows; writing only those
+keeps the cost of a new report from growing with every membership of every view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor
+
+from projector import words
+
+
+class Before:
+    """The read-model rows a batch's cluster had before it: what the batch may keep.
+
+    A firm whose reports and last entry are as they were is unchanged, since entries
+    only ever accrue: its rows stay, and its profile is not rebuilt. Only what changed
+    is deleted and written, so a new report in a firm of hundreds of reports rewrites
+    its firm's rows, not every membership of every view.
+    """
+
+    def __init__(
+        self,
+        memberships: set[tuple[Any, ...]],
+        as_of: dict[tuple[str, UUID], int],
+        overridden: set[tuple[Any, ...]],
+        names: set[tuple[Any, ...]],
+    ) -> None:
+        self.memberships, self.as_of, self.overridden = memberships, as_of, overridden
+        self.names = names
+        self.members: dict[tuple[str, UUID], set[UUID]] = {}
+        for view, report, firm in memberships:
+            self.members.setdefault((view, firm), set()).add(report)
+
+    @classmethod
+    def read(cls, cur: Cursor[Any], reports: list[UUID]) -> Before:
+        cur.execute(
+            "SELECT view, report_id, firm_id FROM memberships WHERE report_id = ANY(%b)",
+            (reports,),
+        )
+        memberships = {tuple(row) for row in cur.fetchall()}
+        firms = sorted({(view, firm) for view, _, firm in memberships})
+        pairs = ([v for v, _ in firms], [f for _, f in firms])
+        cur.execute(
+            "SELECT f.view, f.firm_id, f.as_of_position FROM firms f "
+            "JOIN unnest(%b::text[], %b::uuid[]) AS k(view, firm_id) "
+            "ON f.view = k.view AND f.firm_id = k.firm_id",
+            pairs,
+        )
+        as_of = {(view, firm): position for view, firm, position in cur.fetchall()}
+        cur.execute(
+            "SELECT n.view, n.firm_id, n.name FROM firm_names n "
+            "JOIN unnest(%b::text[], %b::uuid[]) AS k(view, firm_id) "
+            "ON n.view = k.view AND n.firm_id = k.firm_id",
+            pairs,
+        )
+        names = {tuple(row) for row in cur.fetchall()}
+        # Firm ids are report ids: every partner firm of the cluster is one of its reports.
+        cur.execute("SELECT view, firm_id FROM overridden WHERE firm_id = ANY(%b)", (reports,))
+        return cls(memberships, as_of, {tuple(row) for row in cur.fetchall()}, names)
+
+    def unchanged(self, view: str, firm_id: UUID, members: set[UUID], last: int) -> bool:
+        key = (view, firm_id)
+        return self.as_of.get(key) == last and self.members.get(key) == members
+
+
+@dataclass
+class Rows:
+    """Read-model rows of a batch, written together: only what differs from ``before``
+    (by default, an empty generation)."""
+
+    before: Before = field(default_factory=lambda: Before(set(), {}, set(), set()))
+    memberships: list[tuple[Any, ...]] = field(default_factory=list)
+    firms: list[tuple[Any, ...]] = field(default_factory=list)
+    names: list[tuple[Any, ...]] = field(default_factory=list)
+    words: list[tuple[str, UUID, str, int]] = field(default_factory=list)
+    overridden: list[tuple[Any, ...]] = field(default_factory=list)
+    kept: set[tuple[str, UUID]] = field(default_factory=set)
+
+    def write(self, cur: Cursor[Any], *, count_words: bool = True) -> None:
+        """Write the rows; without ``count_words`` the vocabulary waits for ``words.count_all``."""
+        memberships = set(self.memberships)
+        _delete_pairs(
+            cur,
+            "memberships",
+            "report_id",
+            [(v, r) for v, r, _ in self.before.memberships - memberships],
+        )
+        copy_rows(
+            cur,
+            "memberships (view, report_id, firm_id)",
+            sorted(memberships - self.before.memberships),
+        )
+        stale = sorted(set(self.before.as_of) - self.kept)
+        _delete_pairs(cur, "firms", "firm_id", stale)
+        copy_rows(
+            cur,
+            "firms (view, firm_id, display_name, country, level, level_rank, score, "
+            "organisations, profile, as_of_position)",
+            self.firms,
+        )
+        # A firm's names mostly stay when it changes: only those that come or go are written.
+        names = set(self.names)
+        gone = [n for n in self.before.names if (n[0], n[1]) not in self.kept and n not in names]
+        if gone:
+            cur.execute(
+                "DELETE FROM firm_names t USING unnest(%b::text[], %b::uuid[], %b::text[]) "
+                "AS n(view, firm_id, name) "
+                "WHERE t.view = n.view AND t.firm_id = n.firm_id AND t.name = n.name",
+                tuple(list(column) for column in zip(*gone, strict=True)),
+            )
+        copy_rows(
+            cur,
+            "firm_names (view, firm_id, name)",
+            [n for n in self.names if n not in self.before.names],
+        )
+        words.write(cur, stale, self.words, count=count_words)
+        overridden = set(self.overridden)
+        _delete_pairs(cur, "overridden", "firm_id", sorted(self.before.overridden - overridden))
+        copy_rows(cur, "overridden (view, firm_id)", sorted(overridden - self.before.overridden))
+
+
+def _delete_pairs(
+    cur: Cursor[Any], table: str, column: str, pairs: Sequence[tuple[Any, ...]]
+) -> None:
+    """Delete the rows of ``table`` whose (view, ``column``) is one of ``pairs``."""
+    if pairs:
+        cur.execute(
+            f"DELETE FROM {table} t USING unnest(%b::text[], %b::uuid[]) AS p(view, id) "
+            f"WHERE t.view = p.view AND t.{column} = p.id",
+            ([p[0] for p in pairs], [p[1] for p in pairs]),
+        )
+
+
+def copy_rows(cur: Cursor[Any], table: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Rows into ``table`` (a name and its columns) by COPY: new rows only, many at once."""
+    if rows:
+        with cur.copy(f"COPY {table} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([storable(v) if isinstance(v, str) else v for v in row])
+
+
+def storable(text: str) -> str:
+    """PostgreSQL holds no U+0000 in text. The API refuses it, but a log written before it
+    did must still replay: the read models show U+FFFD in its place (JSON values are made
+    storable as they are encoded, by ``entries.json_text``)."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
