@@ -21,10 +21,10 @@ from psycopg.rows import tuple_row
 from projector import tables
 
 Row = tuple[Any, ...]
+# Planner settings for the statements ``read_by_index`` runs, to the end of their transaction.
 _INDEX_ONLY = (
-    "SET LOCAL enable_seqscan = off",
-    "SET LOCAL jit = off",
-    "SET LOCAL plan_cache_mode = force_generic_plan",
+    "SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true), "
+    "set_config('plan_cache_mode', 'force_generic_plan', true)"
 )
 
 
@@ -66,24 +66,16 @@ def read_by_index(conn: Connection[Any], statement: Callable[[str], str], params
     costly enough to compile: JIT goes off too. Planning such a statement took
     three times as long as running it, so it is prepared, and its generic plan,
     made under these settings, serves every later call on the connection. The
-    settings travel with each call, in one pipelined round trip, so that a plan
-    made again (after an ``ANALYZE``, say) is made under them too.
+    settings come first in each call's transaction, so that a plan made again
+    (after an ``ANALYZE``, say) is made under them too; inside the caller's
+    transaction they hold to its end.
     """
 
     def run(cur: psycopg.Cursor[Any], s: str) -> list[Row]:
-        with conn.pipeline(), conn.transaction():
-            for setting in _INDEX_ONLY:
-                cur.execute(setting)
-            cur.execute(statement(s), params, prepare=True)
-        return cur.fetchall()
+        with conn.transaction():
+            cur.execute(_INDEX_ONLY)
+            return cur.execute(statement(s), params, prepare=True).fetchall()
 
-    def in_transaction(cur: psycopg.Cursor[Any], s: str) -> list[Row]:
-        for setting in _INDEX_ONLY:
-            cur.execute(setting)
-        return cur.execute(statement(s), params).fetchall()
-
-    if not conn.autocommit:  # inside the caller's transaction: its statements, as they come
-        return _retrying(conn, in_transaction)
     return _retrying(conn, run)
 
 
