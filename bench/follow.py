@@ -95,7 +95,8 @@ def main() -> None:
     print(
         f"{len(timed):,} events after a log of {replayed:,}, batches of {args.batch}: "
         f"{wall * per:.2f} ms per event, {cpu * per:.2f} ms of projector CPU (Python) and "
-        f"{backend * per:.2f} ms of PostgreSQL CPU"
+        f"{backend * per:.2f} ms of PostgreSQL CPU; {projection.joined:,} of "
+        f"{args.warm + len(timed):,} reports joined their firm as it stood"
     )
 
 

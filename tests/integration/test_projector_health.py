@@ -87,11 +87,17 @@ def test_a_second_projector_stands_by_and_takes_over_when_the_first_stops(
 def test_a_dropped_listening_connection_never_stalls_the_projector(client, member, database):
     import psycopg
 
+    # A projector that has just taken its lock (after the test before) listens a moment later.
+    deadline = time.monotonic() + 10
     with psycopg.connect(database.url, autocommit=True) as conn:
-        killed = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE query LIKE 'LISTEN %%' AND pid <> pg_backend_pid()"
-        ).fetchall()
+        while True:
+            killed = conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE query LIKE 'LISTEN %%' AND pid <> pg_backend_pid()"
+            ).fetchall()
+            if killed or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
 
     answer = client.post(
         "/v1/reports", json=example_report(), headers=member.headers(Prefer="wait=10")

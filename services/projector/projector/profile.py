@@ -17,7 +17,7 @@ import msgspec
 from projector.entries import json_bytes
 from projector.identity import identifier_key
 from projector.model import Entry, ReportState, fold
-from projector.risk import Assessment, assess
+from projector.risk import Assessment, assess, with_report
 from watchlist.domain.contract import LicenceCheck, Reply
 from watchlist.domain.taxonomy import Taxonomy
 
@@ -90,15 +90,8 @@ def profile_of(
     identifiers: list[SeenIdentifier] = []
     seen_keys: set[str] = set()
     for r in shown:
-        subject = r.content.subject
-        names += subject.names
-        typed = [(i.kind, i.value) for i in subject.identifiers]
-        typed += [("website", w) for w in subject.websites]
-        for kind, value in typed:
-            key = identifier_key(kind, value, subject.country)
-            if key and key not in seen_keys:
-                seen_keys.add(key)
-                identifiers.append(SeenIdentifier(kind=kind, value=value, key=key))
+        names += r.content.subject.names
+        _add_identifiers(identifiers, seen_keys, r)
     incident_dates = sorted(d for r in active if (d := r.content.incident.date) is not None)
     indicator_counts = Counter(i.code for r in active for i in r.content.indicators)
     return Profile(
@@ -129,8 +122,81 @@ def profile_of(
     )
 
 
+def joined(
+    profile: Profile,
+    report: ReportState,
+    taxonomy: Taxonomy,
+    *,
+    organisation_counted: bool,
+    as_of_position: int,
+) -> Profile | None:
+    """``profile`` with ``report``, an active report later than any of its firm's, added:
+    what ``profile_of`` makes of the firm's reports and this one, without them.
+
+    ``organisation_counted`` says whether the report's organisation has another active
+    report in the firm. None where the answer needs the other reports: a firm with no
+    active report shows its retracted ones, and one that becomes active hides them.
+    """
+    if (
+        profile.reports.active == 0
+        or report.status != "active"
+        or report.first_position <= profile.as_of_position
+    ):
+        return None
+    content = report.content
+    identifiers = list(profile.identifiers)
+    _add_identifiers(identifiers, {i.key for i in identifiers}, report)
+    counts = Counter(profile.indicator_counts)
+    counts.update(i.code for i in content.indicators)
+    dates = [d for d in (profile.first_incident, profile.last_incident) if d is not None]
+    if content.incident.date is not None:
+        dates.append(content.incident.date)
+    moments = [m for m in (profile.first_report_at, profile.last_report_at) if m is not None]
+    moments.append(report.submitted_at)
+    return msgspec.structs.replace(
+        profile,
+        names=_unique([*profile.names, *content.subject.names]),
+        identifiers=identifiers,
+        destination_countries=_unique(
+            [*profile.destination_countries, content.incident.destination_country or ""]
+        ),
+        jobs_offered=_unique([*profile.jobs_offered, content.incident.job_offered or ""]),
+        reports=ReportCounts(
+            total=profile.reports.total + 1,
+            active=profile.reports.active + 1,
+            retracted=profile.reports.retracted,
+        ),
+        organisations=profile.organisations + (0 if organisation_counted else 1),
+        indicator_counts=dict(sorted(counts.items())),
+        first_incident=min(dates, default=None),
+        last_incident=max(dates, default=None),
+        first_report_at=min(moments),
+        last_report_at=max(moments),
+        risk=with_report(profile.risk, report, taxonomy),
+        report_ids=[*profile.report_ids, report.report_id],
+        as_of_position=as_of_position,
+    )
+
+
+def _add_identifiers(found: list[SeenIdentifier], keys: set[str], report: ReportState) -> None:
+    """The report's identifiers and websites whose keys are not among ``keys``, in order."""
+    subject = report.content.subject
+    typed = [(i.kind, i.value) for i in subject.identifiers]
+    typed += [("website", w) for w in subject.websites]
+    for kind, value in typed:
+        key = identifier_key(kind, value, subject.country)
+        if key and key not in keys:
+            keys.add(key)
+            found.append(SeenIdentifier(kind=kind, value=value, key=key))
+
+
 def _first_position(report: ReportState) -> int:
     return report.first_position
+
+
+def stored_profile(stored: bytes) -> Profile:
+    """A profile as the read models store it (``packed``), decoded."""
+    return msgspec.json.decode(unpacked(stored), type=Profile)
 
 
 _POSITION_FIELD = b',"as_of_position":'

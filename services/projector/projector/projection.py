@@ -5,26 +5,25 @@ its reports touch are resolved again and their profiles rebuilt. Private
 reports shape only their own organisation's view: the 'partners' view is
 built from shared reports alone, and an organisation with private reports in
 a cluster gets its own rendering of that cluster, which overrides the
-partners' one for it alone.
+partners' one for it alone. New reports that join one firm as it stands are
+added to it in place first (``joining``); the rest go this way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
 from psycopg import Connection, Cursor
 
 from projector import entries as stored_entries
-from projector import words
+from projector import joining
 from projector.facts import REPORT_COLUMNS, Facts
-from projector.identity import normalise_name
 from projector.model import Entry
-from projector.profile import packed, profile_of
+from projector.profile import profile_of
 from projector.resolution import resolve
-from projector.risk import LEVELS
-from projector.rows import Before, Rows, copy_rows, storable
+from projector.rows import Before, Rows, WrittenProfiles, copy_rows, storable
 from projector.timelines import StateCache, Timelines
 from watchlist.domain.base import DomainEvent
 from watchlist.domain.report import ReportEvent, ReportSubmitted
@@ -41,11 +40,18 @@ class Projection:
     def __init__(self, taxonomy: Taxonomy, remembered: int = REMEMBERED_STATES) -> None:
         self.taxonomy = taxonomy
         self.states = StateCache(remembered)
+        self.written = WrittenProfiles()
+        self.joined = 0  # new reports added to their firm as it stood (see joining.py)
 
     def apply(self, conn: Connection[Any], batch: Sequence[tuple[int, DomainEvent]]) -> None:
         """Apply events, in log order, to the generation on the connection's search_path."""
         with conn.cursor() as cur:
-            dirty, fresh = self._record(cur, batch)
+            dirty, fresh, reports = self._record(cur, batch)
+            if dirty and all(isinstance(e, ReportSubmitted) for _, e in batch):
+                added = joining.join(cur, reports, fresh, self.taxonomy, self.written)
+                self.states.remember(added)
+                self.joined += len(added)
+                dirty -= {state.report_id for state in added}
             if dirty:
                 self._resolve(cur, dirty, fresh)
             if batch:
@@ -57,9 +63,10 @@ class Projection:
 
     def _record(
         self, cur: Cursor[Any], batch: Sequence[tuple[int, DomainEvent]]
-    ) -> tuple[set[UUID], dict[UUID, list[Entry]]]:
-        """Write the batch's facts; return the reports and firms it touches, and the entries
-        of the reports it submits (whole in memory, so they need not be read back)."""
+    ) -> tuple[set[UUID], dict[UUID, list[Entry]], dict[UUID, list[Any]]]:
+        """Write the batch's facts; return the reports and firms it touches, the entries
+        of the reports it submits (whole in memory, so they need not be read back), and
+        the rows of the reports it changes."""
         facts = Facts(reports=_changed_reports(cur, batch))
         earlier = set(facts.reports)
         made = facts.add(batch)
@@ -77,7 +84,7 @@ class Projection:
             touched |= {row[0] for row in cur.fetchall()}
         self.write_facts(cur, facts, upsert=True)
         copy_rows(cur, stored_entries.TABLE, [stored_entries.to_row(e) for e in made])
-        return touched, _of_new_reports(made)
+        return touched, _of_new_reports(made), facts.reports
 
     @staticmethod
     def write_facts(cur: Cursor[Any], facts: Facts, *, upsert: bool) -> None:
@@ -202,7 +209,7 @@ class Projection:
             sorted([*loaded, *(e for r in fresh for e in fresh[r])], key=_position), known
         )
         self.states.remember(timelines.states.values())
-        rows = Rows(before)
+        rows = Rows(before, written=self.written)
         for group in self.groups(reports, keys, links):
             self.render(group, keys, links, separations, timelines, rows)
         rows.write(cur)
@@ -262,25 +269,7 @@ class Projection:
             if rows.before.unchanged(view, firm_id, members[firm_id], last):
                 rows.kept.add((view, firm_id))
                 continue
-            profile = profile_of(firm_id, states, facts, self.taxonomy, last)
-            rank = LEVELS.index(profile.risk.level)
-            rows.firms.append(
-                (
-                    view,
-                    firm_id,
-                    profile.display_name,
-                    profile.country,
-                    profile.risk.level,
-                    rank,
-                    profile.risk.score,
-                    profile.organisations,
-                    packed(profile),
-                    last,
-                )
-            )
-            names = _search_names(profile.names)
-            rows.names += [(view, firm_id, n) for n in names]
-            rows.words += [(view, firm_id, w, rank) for w in words.words_of(names)]
+            rows.add_firm(view, profile_of(firm_id, states, facts, self.taxonomy, last))
 
 
 def _changed_reports(
@@ -321,7 +310,3 @@ def _uuid_order(value: UUID) -> int:
 
 def _position(entry: Entry) -> int:
     return entry.position
-
-
-def _search_names(names: Iterable[str]) -> list[str]:
-    return sorted({n for n in (normalise_name(name) for name in names) if n})

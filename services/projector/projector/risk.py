@@ -86,17 +86,7 @@ def assess(
         if c.counted and (key not in best or c.points > best[key].points):
             best[key] = c
     kept = {id(c) for c in best.values()}
-    explanation = [
-        c
-        if id(c) in kept or not c.counted
-        else msgspec.structs.replace(
-            c,
-            points=0.0,
-            counted=False,
-            note="the same organisation reported this indicator more strongly elsewhere",
-        )
-        for c in candidates
-    ]
+    explanation = [c if id(c) in kept or not c.counted else _outweighed(c) for c in candidates]
     if licence is not None:
         explanation.append(
             Contribution(
@@ -111,6 +101,45 @@ def assess(
                 note=f"{licence.registry}, checked {licence.checked_on.isoformat()}",
             )
         )
+    return _assessment(explanation)
+
+
+def with_report(assessment: Assessment, report: ReportState, taxonomy: Taxonomy) -> Assessment:
+    """``assessment`` with the contributions of ``report``, a report later than any it
+    weighed: what ``assess`` makes of those reports and this one.
+
+    In an assessment each organisation's strongest contribution to an indicator is the
+    one counted (the licence check, last, is no report's), so a later contribution
+    counts only where it is stronger, and the one it outweighs then counts zero.
+    """
+    explanation = list(assessment.explanation)
+    licence = explanation.pop() if explanation and explanation[-1].report_id is None else None
+    best = {(c.organisation_id, c.indicator): i for i, c in enumerate(explanation) if c.counted}
+    for c in contributions(report, taxonomy):
+        key = (c.organisation_id, c.indicator)
+        held = best.get(key)
+        if c.counted and (held is None or c.points > explanation[held].points):
+            if held is not None:
+                explanation[held] = _outweighed(explanation[held])
+            best[key] = len(explanation)
+            explanation.append(c)
+        else:
+            explanation.append(_outweighed(c) if c.counted else c)
+    if licence is not None:
+        explanation.append(licence)
+    return _assessment(explanation)
+
+
+def _outweighed(contribution: Contribution) -> Contribution:
+    return msgspec.structs.replace(
+        contribution,
+        points=0.0,
+        counted=False,
+        note="the same organisation reported this indicator more strongly elsewhere",
+    )
+
+
+def _assessment(explanation: list[Contribution]) -> Assessment:
     score = round(sum(c.points for c in explanation if c.counted), 2)
     return Assessment(
         model=MODEL_VERSION, score=score, level=level_for(score), explanation=explanation

@@ -129,6 +129,7 @@ class ProjectorRunner:
 
     def __post_init__(self) -> None:
         self.projection = Projection(self.taxonomy)
+        self._generation: int | None = None
         self.holds_lock = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
@@ -152,6 +153,8 @@ class ProjectorRunner:
             with psycopg.connect(self.database.url, autocommit=True) as conn:
                 if not self._take_lock(conn, stop):
                     return
+                # Another projector may have written while this one waited.
+                self.projection.written.clear()
                 live = ensure_live_generation(conn)
                 if tables.format_of(conn, live) != tables.FORMAT:
                     self._rebuild(live)
@@ -206,9 +209,19 @@ class ProjectorRunner:
 
     def commit(self, conn: psycopg.Connection[Any], batch: Sequence[Notification]) -> None:
         """Apply ``batch`` and move the tracking position, in one transaction."""
+        try:
+            self._commit(conn, batch)
+        except BaseException:
+            self.projection.written.clear()  # what it wrote was rolled back
+            raise
+
+    def _commit(self, conn: psycopg.Connection[Any], batch: Sequence[Notification]) -> None:
         with conn.transaction():
             row = conn.execute(f"SELECT generation FROM {tables.POINTER} FOR SHARE").fetchone()
             assert row is not None
+            if row[0] != self._generation:  # a rebuild was swapped in
+                self.projection.written.clear()
+                self._generation = row[0]
             tables.use_generation(conn, row[0])
             done = conn.execute("SELECT position FROM tracking").fetchone()
             assert done is not None

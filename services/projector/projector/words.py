@@ -24,6 +24,13 @@ from uuid import UUID
 
 from psycopg import Cursor
 
+from projector.identity import normalise_name
+
+
+def search_names(names: Iterable[str]) -> list[str]:
+    """A firm's names as searches compare them: normalised, distinct, sorted."""
+    return sorted({n for n in (normalise_name(name) for name in names) if n})
+
 
 def words_of(names: Iterable[str]) -> list[str]:
     """The distinct words of normalised names, sorted."""
