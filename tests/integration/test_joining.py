@@ -12,6 +12,9 @@ import psycopg
 from test_rebuild_agrees import _compare, _wait
 
 from projector import tables
+from projector.projection import Projection
+from projector.rebuild import build, dump
+from projector.runner import decode, event_recorder
 from watchlist.api.examples import EXAMPLE_REPORT
 from watchlist.domain.contract import ReportBody
 from watchlist.runtime import load_taxonomy
@@ -106,3 +109,57 @@ def test_reports_joining_firms_one_by_one_agree_with_a_replay(
     )
     # Most reports joined their firm as it stood.
     assert projector.runner.projection.joined - joined_before >= 14
+
+
+def test_one_batch_of_reports_joining_firms_agrees_with_a_replay(new_member, database, watchlist):
+    """Several new reports in one batch, as a projector behind the log takes them: two
+    join one firm through different keys (the second goes the long way), two share a
+    key with each other, one makes a firm of its own, one is private; then the whole log
+    replayed agrees with the read models."""
+    rnd = random.Random(7)
+    tag = secrets.token_hex(3)
+    members = [new_member(f"Hotline {n} {tag}") for n in range(3)]
+    reporters = [watchlist.authenticate(m.keys["reporter"]) for m in members]
+    sky, sea = [f"Sky {tag} Jobs"], [f"Sea {tag} Travel"]
+    phone = f"+7 701 74{rnd.randrange(10**5):05d}"
+    for n in range(3):
+        watchlist.submit_report(reporters[n], _body(rnd, sky, [phone]))
+    watchlist.submit_report(reporters[2], _body(rnd, sky, sharing="private"))
+    before = watchlist.submit_report(reporters[0], _body(rnd, sea)).position
+    batch = [
+        (0, sky, [], "partners"),  # joins Sky
+        (0, [f"Other {tag} Name"], [phone], "partners"),  # joins Sky too: the long way
+        (0, sea, [], "partners"),  # joins Sea
+        (2, [f"Lone {tag} Agency"], [], "partners"),  # a firm of its own
+        (1, [f"Wave {tag} Agency"], [], "partners"),  # these two share a key:
+        (2, [f"Wave {tag} Agency", f"Wave {tag} LLP"], [], "partners"),  # the long way
+        (1, [f"Delta {tag}"], [], "private"),  # private: the long way
+    ]
+    last = 0
+    for n, names, phones, sharing in batch:
+        body = _body(rnd, names, phones, sharing)
+        last = watchlist.submit_report(reporters[n], body).position
+
+    recorder = event_recorder(database)
+    projection = Projection(watchlist.taxonomy)
+    try:
+        with psycopg.connect(database.url, autocommit=True) as conn:
+            partial, _, _ = build(conn, recorder, Projection(watchlist.taxonomy), up_to=before)
+            whole, at, _ = build(conn, recorder, Projection(watchlist.taxonomy), up_to=last)
+            try:
+                events = decode(
+                    recorder.select_notifications(
+                        start=before, limit=100, stop=last, inclusive_of_start=False
+                    )
+                )
+                with conn.transaction():
+                    tables.use_generation(conn, partial)
+                    projection.apply(conn, events)
+                assert at == last
+                assert dump(conn, partial) == dump(conn, whole)
+            finally:
+                tables.drop_generation(conn, partial)
+                tables.drop_generation(conn, whole)
+    finally:
+        recorder.datastore.close()
+    assert projection.joined == 3  # Sky, Sea and the Wave of its own; the rest the long way

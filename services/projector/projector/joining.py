@@ -28,8 +28,9 @@ from psycopg import Cursor
 from projector import words
 from projector.facts import SHARING
 from projector.model import Entry, ReportState, fold
-from projector.profile import Profile, joined, profile_of, stored_profile
-from projector.rows import Before, Rows, WrittenProfiles
+from projector.profile import Profile, joined, packed, profile_of, stored_profile
+from projector.risk import LEVELS
+from projector.rows import Rows, WrittenProfiles, copy_rows
 from watchlist.domain.taxonomy import Taxonomy
 
 PARTNERS = "partners"
@@ -50,88 +51,138 @@ def join(
 ) -> list[ReportState]:
     """Add the batch's new reports that join one firm (or make their own) to the read
     models, and return their states. ``reports`` are the batch's report rows, ``fresh``
-    the entries of the reports it submitted: a batch of submissions and nothing else."""
+    the entries of the reports it submitted: a batch of submissions and nothing else.
+
+    A few statements whatever the batch: this is the projector's busiest path, and a
+    round trip to the database costs more than the Python of a report."""
     states = fold(e for r in fresh if reports[r][SHARING] == PARTNERS for e in fresh[r])
     # A NUL typed before the API refused it is stored as U+FFFD: compared with what the
     # read models hold, it would no longer equal itself. Such a report goes the long way.
     shared = [r for r, s in states.items() if b"\\u0000" not in msgspec.json.encode(s.content)]
     joining = _joining(cur, shared, states) if shared else []
-    pairs = sorted({(view, firm) for j in joining for view, firm in j.firms.items()})
-    stored = _stored(cur, pairs, written)
-    counted = _organisations_counted(cur, pairs, {j.state.organisation_id for j in joining})
-    before = Before(set(), {}, set(), set())
-    rows = Rows(before, written=written)
+    targets: dict[tuple[str, UUID], UUID] = {}  # each firm joined, and by which organisation
+    for j in joining:
+        for pair in j.firms.items():
+            targets.setdefault(pair, j.state.organisation_id)
+    stored = _stored(cur, targets, written)
+    new_firms = Rows(written=written)
+    changed = _Changes()
     done: list[ReportState] = []
     for j in joining:
-        state, found = j.state, {}
+        state, found = j.state, []
         for view, firm in j.firms.items():
-            if (view, firm) in before.as_of or (view, firm) not in stored:
+            if (
+                (view, firm) in changed.taken
+                or (view, firm) not in stored
+                or targets[view, firm] != state.organisation_id
+            ):
                 break  # another report of the batch joins it too: the long way for this one
-            profile = stored[view, firm]
+            profile, counted = stored[view, firm]
             after = joined(
                 profile,
                 state,
                 taxonomy,
-                organisation_counted=(view, firm, state.organisation_id) in counted,
+                organisation_counted=counted,
                 as_of_position=state.last_position,
             )
             if after is None:
                 break
-            found[view] = (profile, after)
+            found.append((view, profile, after))
         else:
             if not j.firms:  # no other report has its keys: a firm of its own
-                rows.memberships.append((PARTNERS, state.report_id, state.report_id))
-                rows.add_firm(
+                new_firms.memberships.append((PARTNERS, state.report_id, state.report_id))
+                new_firms.add_firm(
                     PARTNERS,
                     profile_of(state.report_id, [state], [], taxonomy, state.last_position),
                 )
-            for view, (profile, after) in found.items():
-                firm = profile.firm_id
-                before.as_of[view, firm] = profile.as_of_position
-                before.names |= {(view, firm, n) for n in words.search_names(profile.names)}
-                rows.memberships.append((view, state.report_id, firm))
-                rows.add_firm(view, after)
+            for view, profile, after in found:
+                changed.add(view, state.report_id, profile, after)
             done.append(state)
-    if done:
-        rows.write(cur)
+    changed.write(cur, written)
+    if new_firms.firms:
+        new_firms.write(cur)
     return done
+
+
+class _Changes:
+    """Firms that reports joined: each row changed in place, only where it changes."""
+
+    def __init__(self) -> None:
+        self.taken: set[tuple[str, UUID]] = set()
+        self.memberships: list[tuple[str, UUID, UUID]] = []
+        self.firms: list[tuple[Any, ...]] = []
+        self.profiles: list[tuple[tuple[str, UUID], Profile, int]] = []
+        self.names: list[tuple[str, UUID, str]] = []
+        self.words: list[tuple[str, UUID, str, int]] = []
+        self.ranks: list[tuple[str, UUID, int]] = []
+
+    def add(self, view: str, report: UUID, before: Profile, after: Profile) -> None:
+        firm = after.firm_id
+        self.taken.add((view, firm))
+        self.memberships.append((view, report, firm))
+        rank, stored = LEVELS.index(after.risk.level), packed(after)
+        risk, position = after.risk, after.as_of_position
+        self.firms.append(
+            (view, firm, risk.level, rank, risk.score, after.organisations, stored, position)
+        )
+        self.profiles.append(((view, firm), after, len(stored)))
+        had, has = words.search_names(before.names), words.search_names(after.names)
+        self.names += [(view, firm, n) for n in has if n not in set(had)]
+        old = set(words.words_of(had))
+        self.words += [(view, firm, w, rank) for w in words.words_of(has) if w not in old]
+        if rank != LEVELS.index(before.risk.level):
+            self.ranks.append((view, firm, rank))
+
+    def write(self, cur: Cursor[Any], written: WrittenProfiles) -> None:
+        if not self.firms:
+            return
+        copy_rows(cur, "memberships (view, report_id, firm_id)", self.memberships)
+        columns = list(zip(*self.firms, strict=True))
+        cur.execute(
+            "UPDATE firms f SET level = c.level, level_rank = c.level_rank, score = c.score, "
+            "organisations = c.organisations, profile = c.profile, "
+            "as_of_position = c.as_of_position FROM unnest(%b::text[], %b::uuid[], %b::text[], "
+            "%b::smallint[], %b::float8[], %b::int[], %b::bytea[], %b::bigint[]) "
+            "AS c(view, firm_id, level, level_rank, score, organisations, profile, "
+            "as_of_position) WHERE f.view = c.view AND f.firm_id = c.firm_id",
+            [list(column) for column in columns],
+        )
+        copy_rows(cur, "firm_names (view, firm_id, name)", self.names)
+        words.rank(cur, self.ranks)
+        words.write(cur, [], self.words, count=True)
+        for key, profile, size in self.profiles:
+            written.put(key, profile, size)
 
 
 def _joining(
     cur: Cursor[Any], shared: list[UUID], states: dict[UUID, ReportState]
 ) -> list[_Joining]:
     """The reports among ``shared`` that join one firm in each view that sees them."""
-    # Per report and view, the firms of the reports sharing a key with it; a view of None
-    # for a report not resolved yet (one of the batch).
+    # Per report and view, the firms of the reports sharing a key with it (a view of None
+    # for one not resolved yet: of the batch); with a single partner firm, the views that
+    # override it. Firm ids are report ids, so each partner firm is in the overridden
+    # table under its own id, for every organisation whose private reports reshape it.
     cur.execute(
-        "SELECT k1.report_id, m.view, array_agg(DISTINCT m.firm_id) FROM report_keys k1 "
-        "JOIN report_keys k2 ON k2.key = k1.key AND k2.report_id <> k1.report_id "
-        "LEFT JOIN memberships m ON m.report_id = k2.report_id "
-        "WHERE k1.report_id = ANY(%b) GROUP BY k1.report_id, m.view",
+        "WITH reach AS (SELECT k1.report_id, m.view, array_agg(DISTINCT m.firm_id) AS firms "
+        "  FROM report_keys k1 "
+        "  JOIN report_keys k2 ON k2.key = k1.key AND k2.report_id <> k1.report_id "
+        "  LEFT JOIN memberships m ON m.report_id = k2.report_id "
+        "  WHERE k1.report_id = ANY(%b) GROUP BY k1.report_id, m.view) "
+        "SELECT report_id, view, firms, CASE WHEN view = 'partners' AND cardinality(firms) = 1 "
+        "  THEN ARRAY(SELECT o.view FROM overridden o WHERE o.firm_id = firms[1]) END "
+        "FROM reach",
         (shared,),
     )
     reach: dict[UUID, dict[str, set[UUID]]] = {r: {} for r in shared}
     held_back: set[UUID] = set()
-    for report, view, firms in cur.fetchall():
+    overriding: dict[UUID, set[str]] = {}
+    for report, view, firms, overriders in cur.fetchall():
         if view is None:
             held_back.add(report)
         else:
             reach[report][view] = set(firms)
-    partner_firms = {
-        r: next(iter(views[PARTNERS]))
-        for r, views in reach.items()
-        if r not in held_back and len(views.get(PARTNERS, ())) == 1
-    }
-    overriding: dict[UUID, set[str]] = {}
-    if partner_firms:
-        # Firm ids are report ids: each partner firm here is in the overridden table under
-        # its own id, for every organisation whose private reports reshape its cluster.
-        cur.execute(
-            "SELECT view, firm_id FROM overridden WHERE firm_id = ANY(%b)",
-            (sorted(set(partner_firms.values())),),
-        )
-        for view, firm in cur.fetchall():
-            overriding.setdefault(firm, set()).add(view)
+        if overriders is not None:
+            overriding[report] = set(overriders)
     joining = []
     for report in shared:
         views = reach[report]
@@ -140,53 +191,43 @@ def _joining(
         if not views:
             joining.append(_Joining(states[report], {}))
             continue
-        firm = partner_firms.get(report)
-        if firm is None:
+        if report not in overriding:
             continue  # two firms, or only private reports share its keys
-        seen = {PARTNERS, *overriding.get(firm, ())}
-        if set(views) != seen or any(len(firms) != 1 for firms in views.values()):
+        if set(views) != {PARTNERS, *overriding[report]} or any(
+            len(firms) != 1 for firms in views.values()
+        ):
             continue
         joining.append(_Joining(states[report], {v: next(iter(f)) for v, f in views.items()}))
     return joining
 
 
 def _stored(
-    cur: Cursor[Any], pairs: list[tuple[str, UUID]], written: WrittenProfiles
-) -> dict[tuple[str, UUID], Profile]:
-    """The firms' profiles as stored: as this projector wrote them, where it remembers."""
-    if not pairs:
+    cur: Cursor[Any], targets: Mapping[tuple[str, UUID], UUID], written: WrittenProfiles
+) -> dict[tuple[str, UUID], tuple[Profile, bool]]:
+    """The profiles of the firms joined, as stored (as this projector wrote them, where it
+    remembers), and whether the organisation joining each has an active report in it."""
+    if not targets:
         return {}
-    held = {pair: written.get(pair) for pair in pairs}
+    held = {pair: written.get(pair) for pair in targets}
     cur.execute(
         "SELECT f.view, f.firm_id, "
-        "CASE WHEN f.as_of_position = k.held THEN NULL ELSE f.profile END FROM firms f "
-        "JOIN unnest(%b::text[], %b::uuid[], %b::bigint[]) AS k(view, firm_id, held) "
+        "CASE WHEN f.as_of_position = k.held THEN NULL ELSE f.profile END, "
+        "EXISTS (SELECT FROM memberships m JOIN reports r ON r.report_id = m.report_id "
+        "  WHERE m.view = f.view AND m.firm_id = f.firm_id "
+        "  AND r.organisation_id = k.organisation_id AND r.status = 'active') "
+        "FROM firms f JOIN unnest(%b::text[], %b::uuid[], %b::bigint[], %b::uuid[]) "
+        "AS k(view, firm_id, held, organisation_id) "
         "ON f.view = k.view AND f.firm_id = k.firm_id",
         (
-            [view for view, _ in pairs],
-            [firm for _, firm in pairs],
+            [view for view, _ in targets],
+            [firm for _, firm in targets],
             [-1 if p is None else p.as_of_position for p in held.values()],
+            list(targets.values()),
         ),
     )
     found = {}
-    for view, firm, stored in cur.fetchall():
+    for view, firm, stored, counted in cur.fetchall():
         remembered = held[view, firm]
-        found[view, firm] = stored_profile(stored) if remembered is None else remembered
+        profile = stored_profile(stored) if remembered is None else remembered
+        found[view, firm] = profile, counted
     return found
-
-
-def _organisations_counted(
-    cur: Cursor[Any], pairs: list[tuple[str, UUID]], organisations: set[UUID]
-) -> set[tuple[str, UUID, UUID]]:
-    """(view, firm, organisation) for the organisations with an active report in a firm."""
-    if not pairs:
-        return set()
-    cur.execute(
-        "SELECT DISTINCT m.view, m.firm_id, r.organisation_id FROM memberships m "
-        "JOIN unnest(%b::text[], %b::uuid[]) AS k(view, firm_id) "
-        "ON m.view = k.view AND m.firm_id = k.firm_id "
-        "JOIN reports r ON r.report_id = m.report_id "
-        "WHERE r.status = 'active' AND r.organisation_id = ANY(%b)",
-        ([v for v, _ in pairs], [f for _, f in pairs], sorted(organisations)),
-    )
-    return {(view, firm, org) for view, firm, org in cur.fetchall()}

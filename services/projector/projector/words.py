@@ -65,6 +65,17 @@ def write(
         _recount(cur, {key: n for key, n in sorted(change.items()) if n})
 
 
+def rank(cur: Cursor[Any], ranks: Sequence[tuple[str, UUID, int]]) -> None:
+    """Give the words of each (view, firm) their firm's new level rank."""
+    if ranks:
+        cur.execute(
+            "UPDATE firm_words w SET level_rank = r.rank "
+            "FROM unnest(%b::text[], %b::uuid[], %b::smallint[]) AS r(view, firm_id, rank) "
+            "WHERE w.view = r.view AND w.firm_id = r.firm_id",
+            [list(column) for column in zip(*ranks, strict=True)],
+        )
+
+
 def _recount(cur: Cursor[Any], change: dict[tuple[str, str], int]) -> None:
     if not change:
         return
