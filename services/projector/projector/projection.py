@@ -82,14 +82,17 @@ class Projection:
                 (rekeyed,),
             )
             touched |= {row[0] for row in cur.fetchall()}
-        self.write_facts(cur, facts, upsert=True)
+        self.write_facts(cur, facts, upsert=True, rekeyed=rekeyed)
         copy_rows(cur, stored_entries.TABLE, [stored_entries.to_row(e) for e in made])
         return touched, _of_new_reports(made), facts.reports
 
     @staticmethod
-    def write_facts(cur: Cursor[Any], facts: Facts, *, upsert: bool) -> None:
+    def write_facts(
+        cur: Cursor[Any], facts: Facts, *, upsert: bool, rekeyed: Sequence[UUID] = ()
+    ) -> None:
         """Organisations, reports, their keys and decisions; ``upsert`` over rows the
-        generation may already hold, or else (into empty tables) by COPY alone."""
+        generation may already hold (the keys of the ``rekeyed`` reports replaced), or
+        else (into empty tables) by COPY alone."""
         if facts.organisations:
             rows = [(o, storable(name)) for o, name in facts.organisations.items()]
             if upsert:
@@ -119,10 +122,8 @@ class Projection:
                 columns = ", ".join(name for name, _ in REPORT_COLUMNS)
                 copy_rows(cur, f"reports ({columns})", list(facts.reports.values()))
         if facts.keys:
-            if upsert:
-                cur.execute(
-                    "DELETE FROM report_keys WHERE report_id = ANY(%b)", (list(facts.keys),)
-                )
+            if upsert and rekeyed:  # a report submitted in the batch has no keys yet
+                cur.execute("DELETE FROM report_keys WHERE report_id = ANY(%b)", (list(rekeyed),))
             copy_rows(cur, "report_keys (report_id, key)", facts.key_rows())
         if facts.decisions:
             if upsert:
