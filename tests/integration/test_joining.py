@@ -85,6 +85,13 @@ def test_reports_joining_firms_one_by_one_agree_with_a_replay(
     bridge = submit(0, sky[:1], [quiet_phone])
     diffs = _compare(database, watchlist, bridge.position)
     assert diffs == {}, diffs
+    # The same through a private report: centre 1's view of Sky begins. The long way.
+    hush_phone = f"+7 701 75{digits} 5"
+    submit(1, [f"Hush {tag} Agency"], [hush_phone], sharing="private")
+    bridge = submit(1, sky[:1], [hush_phone], sharing="private")
+    diffs = _compare(database, watchlist, bridge.position)
+    assert diffs == {}, diffs
+    submit(2, sky[1:], sharing="private")  # joins Sky in centre 2's view alone
     submit(1, sky[1:])
     # A report with both phones makes one firm of Sky and Sea: the long way.
     both = submit(2, [f"Sky and Sea {tag}"], [sky_phone, sea_phone])
@@ -105,6 +112,7 @@ def test_reports_joining_firms_one_by_one_agree_with_a_replay(
             ("partners", first.id, 3),
             (str(members[2].organisation_id), first.id, 3),
             (str(members[3].organisation_id), first.id, 3),
+            (str(members[1].organisation_id), first.id, 3),
         ]
     )
     # Most reports joined their firm as it stood.
@@ -133,7 +141,7 @@ def test_one_batch_of_reports_joining_firms_agrees_with_a_replay(new_member, dat
         (2, [f"Lone {tag} Agency"], [], "partners"),  # a firm of its own
         (1, [f"Wave {tag} Agency"], [], "partners"),  # these two share a key:
         (2, [f"Wave {tag} Agency", f"Wave {tag} LLP"], [], "partners"),  # the long way
-        (1, [f"Delta {tag}"], [], "private"),  # private: the long way
+        (1, [f"Delta {tag}"], [], "private"),  # a firm of its own, in one view
     ]
     last = 0
     for n, names, phones, sharing in batch:
@@ -162,4 +170,5 @@ def test_one_batch_of_reports_joining_firms_agrees_with_a_replay(new_member, dat
                 tables.drop_generation(conn, whole)
     finally:
         recorder.datastore.close()
-    assert projection.joined == 3  # Sky, Sea and the Wave of its own; the rest the long way
+    # Sky, Sea, Lone and Delta (in its organisation's view); the rest the long way.
+    assert projection.joined == 4

@@ -39,7 +39,8 @@ PARTNERS = "partners"
 @dataclass
 class _Joining:
     state: ReportState
-    firms: dict[str, UUID]  # the firm it joins in each view that sees it; none: a new firm
+    firms: dict[str, UUID]  # the firm it joins in each view that sees it
+    alone: str | None = None  # or the view in which it is a firm of its own
 
 
 def join(
@@ -55,11 +56,12 @@ def join(
 
     A few statements whatever the batch: this is the projector's busiest path, and a
     round trip to the database costs more than the Python of a report."""
-    states = fold(e for r in fresh if reports[r][SHARING] == PARTNERS for e in fresh[r])
+    states = fold(e for r in fresh for e in fresh[r])
     # A NUL typed before the API refused it is stored as U+FFFD: compared with what the
     # read models hold, it would no longer equal itself. Such a report goes the long way.
-    shared = [r for r, s in states.items() if b"\\u0000" not in msgspec.json.encode(s.content)]
-    joining = _joining(cur, shared, states) if shared else []
+    typed = [r for r, s in states.items() if b"\\u0000" not in msgspec.json.encode(s.content)]
+    private = {r: str(states[r].organisation_id) for r in typed if reports[r][SHARING] != PARTNERS}
+    joining = _joining(cur, typed, states, private) if typed else []
     targets: dict[tuple[str, UUID], UUID] = {}  # each firm joined, and by which organisation
     for j in joining:
         for pair in j.firms.items():
@@ -89,10 +91,10 @@ def join(
                 break
             found.append((view, profile, after))
         else:
-            if not j.firms:  # no other report has its keys: a firm of its own
-                new_firms.memberships.append((PARTNERS, state.report_id, state.report_id))
+            if j.alone is not None:
+                new_firms.memberships.append((j.alone, state.report_id, state.report_id))
                 new_firms.add_firm(
-                    PARTNERS,
+                    j.alone,
                     profile_of(state.report_id, [state], [], taxonomy, state.last_position),
                 )
             for view, profile, after in found:
@@ -155,13 +157,14 @@ class _Changes:
 
 
 def _joining(
-    cur: Cursor[Any], shared: list[UUID], states: dict[UUID, ReportState]
+    cur: Cursor[Any],
+    reports: list[UUID],
+    states: dict[UUID, ReportState],
+    private: dict[UUID, str],
 ) -> list[_Joining]:
-    """The reports among ``shared`` that join one firm in each view that sees them."""
-    # Per report and view, the firms of the reports sharing a key with it (a view of None
-    # for one not resolved yet: of the batch); with a single partner firm, the views that
-    # override it. Firm ids are report ids, so each partner firm is in the overridden
-    # table under its own id, for every organisation whose private reports reshape it.
+    """The reports that join one firm in each view that sees them, or make their own:
+    a shared report in the partners' view and every view that overrides its firm there;
+    a private one (``private`` names its organisation's view) in that view alone."""
     cur.execute(
         "WITH reach AS (SELECT k1.report_id, m.view, array_agg(DISTINCT m.firm_id) AS firms "
         "  FROM report_keys k1 "
@@ -171,9 +174,9 @@ def _joining(
         "SELECT report_id, view, firms, CASE WHEN view = 'partners' AND cardinality(firms) = 1 "
         "  THEN ARRAY(SELECT o.view FROM overridden o WHERE o.firm_id = firms[1]) END "
         "FROM reach",
-        (shared,),
+        (reports,),
     )
-    reach: dict[UUID, dict[str, set[UUID]]] = {r: {} for r in shared}
+    reach: dict[UUID, dict[str, set[UUID]]] = {r: {} for r in reports}
     held_back: set[UUID] = set()
     overriding: dict[UUID, set[str]] = {}
     for report, view, firms, overriders in cur.fetchall():
@@ -184,21 +187,46 @@ def _joining(
         if overriders is not None:
             overriding[report] = set(overriders)
     joining = []
-    for report in shared:
-        views = reach[report]
+    for report in reports:
         if report in held_back:
             continue
-        if not views:
-            joining.append(_Joining(states[report], {}))
-            continue
-        if report not in overriding:
-            continue  # two firms, or only private reports share its keys
-        if set(views) != {PARTNERS, *overriding[report]} or any(
-            len(firms) != 1 for firms in views.values()
-        ):
-            continue
-        joining.append(_Joining(states[report], {v: next(iter(f)) for v, f in views.items()}))
+        own = private.get(report)
+        found = (
+            _shared(states[report], reach[report], overriding.get(report))
+            if own is None
+            else _private(states[report], reach[report], overriding.get(report), own)
+        )
+        if found is not None:
+            joining.append(found)
     return joining
+
+
+def _shared(
+    state: ReportState, views: dict[str, set[UUID]], overriders: set[str] | None
+) -> _Joining | None:
+    """A shared report joins one firm in the partners' view and in each view overriding it."""
+    if not views:  # no other report has its keys
+        return _Joining(state, {}, alone=PARTNERS)
+    if overriders is None or set(views) != {PARTNERS, *overriders}:
+        return None  # two firms, only private reports, or a view that would begin to override
+    if any(len(firms) != 1 for firms in views.values()):
+        return None
+    return _Joining(state, {view: next(iter(firms)) for view, firms in views.items()})
+
+
+def _private(
+    state: ReportState, views: dict[str, set[UUID]], overriders: set[str] | None, own: str
+) -> _Joining | None:
+    """A private report joins one firm in its organisation's view alone: the other views
+    do not see it."""
+    partner_firms, mine = views.get(PARTNERS, set()), views.get(own, set())
+    if partner_firms and (overriders is None or own not in overriders):
+        return None  # two firms, or its organisation's view would begin to override one
+    if not partner_firms and not mine:  # only other organisations' private reports, or none
+        return _Joining(state, {}, alone=own)
+    if len(mine) != 1:
+        return None
+    return _Joining(state, {own: next(iter(mine))})
 
 
 def _stored(
