@@ -167,9 +167,10 @@ def _joining(
     a private one (``private`` names its organisation's view) in that view alone."""
     cur.execute(
         "WITH reach AS (SELECT k1.report_id, m.view, array_agg(DISTINCT m.firm_id) AS firms "
-        "  FROM report_keys k1 "
-        "  JOIN report_keys k2 ON k2.key = k1.key AND k2.report_id <> k1.report_id "
-        "  LEFT JOIN memberships m ON m.report_id = k2.report_id "
+        "  FROM report_keys k1 CROSS JOIN LATERAL (SELECT k2.report_id FROM report_keys k2 "
+        "    WHERE k2.key = k1.key AND k2.report_id <> k1.report_id OFFSET 0) s "
+        "  LEFT JOIN LATERAL (SELECT m.view, m.firm_id FROM memberships m "
+        "    WHERE m.report_id = s.report_id OFFSET 0) m ON true "
         "  WHERE k1.report_id = ANY(%b) GROUP BY k1.report_id, m.view) "
         "SELECT report_id, view, firms, CASE WHEN view = 'partners' AND cardinality(firms) = 1 "
         "  THEN ARRAY(SELECT o.view FROM overridden o WHERE o.firm_id = firms[1]) END "
