@@ -15,6 +15,7 @@ reports/s the projector has 5 ms per event, PostgreSQL's share included.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import secrets
 import sys
@@ -61,6 +62,9 @@ def main() -> None:
         )
         members = register_members(app)
         operations = list(data.operations(args.reports))
+        # As run.py does: millions of objects that live to the end, kept out of the
+        # collector's walks (a full one would hold the GIL past the server's idle timeout).
+        gc.freeze()
         measure_import(app, members, operations, Path(tmp))
         apply_changes(app, members, operations)
         with psycopg.connect(database.url, autocommit=True) as conn:
