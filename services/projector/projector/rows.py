@@ -23,7 +23,7 @@ class WrittenProfiles:
     """The firm profiles this projector last wrote, kept while it alone writes them.
 
     Decoding a large firm's stored profile costs more than the rest of adding a report
-    to it (0.6 ms for one of 90 KB, ten times what it takes to read). A profile is
+    to it (0.6 ms for one of 89 KB of JSON; inflating it takes 0.02 ms). A profile is
     remembered as it is written and forgotten when its row is deleted; all are forgotten
     whenever what was written may not be what the read models hold: a batch that failed,
     another projector's turn, another generation. The least recently used go first,
