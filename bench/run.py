@@ -55,6 +55,7 @@ SIZES: dict[str, dict[str, int]] = {
     "full": {"reports": 1_000_000, "firms": 300_000, "ingest": 30, "lag": 30, "reads": 20},
 }
 ORGANISATIONS = 12
+LAG_RATE = 200  # reports/s, submitted at a steady pace while the lag is measured
 BAD_EVERY = 100  # one bad row per hundred: the 1%
 TARGETS = {
     "import": ("reports/s", 10_000, ">="),
@@ -358,13 +359,13 @@ def measure_lag(port: int, members: list[Member], data: Dataset, seconds: int) -
     def next_request() -> Request:
         return submit_request(members[next(counter) % len(members)], data.report(), "5")
 
-    run = asyncio.run(open_loop("127.0.0.1", port, 200, seconds, next_request))
+    run = asyncio.run(open_loop("127.0.0.1", port, LAG_RATE, seconds, next_request))
     projected = sum(1 for b in run.json_bodies() if b.get("projected"))
     # The projector starts with this phase, remembering nothing: the answers after its
     # first two seconds (in the order they came) show it settled.
-    settled = Run(run.results[2 * 200 :], run.elapsed)
+    settled = Run(run.results[2 * LAG_RATE :], run.elapsed)
     return {
-        "rate": 200,
+        "rate": LAG_RATE,
         "submitted": len(run.results),
         "statuses": run.statuses(),
         "projected": projected,
@@ -384,7 +385,7 @@ def measure_commit_latency(
     def next_request() -> Request:
         return submit_request(members[next(counter) % len(members)], data.report(), "0")
 
-    run = asyncio.run(open_loop("127.0.0.1", port, 200, seconds, next_request))
+    run = asyncio.run(open_loop("127.0.0.1", port, LAG_RATE, seconds, next_request))
     return {"statuses": run.statuses(), "p50_ms": run.percentile(50), "p99_ms": run.percentile(99)}
 
 

@@ -27,13 +27,11 @@ from psycopg import Cursor
 
 from projector import words
 from projector.facts import SHARING
-from projector.model import Entry, ReportState, fold
+from projector.model import PARTNERS, Entry, ReportState, fold
 from projector.profile import Profile, joined, packed, profile_of, stored_profile
 from projector.risk import LEVELS
 from projector.rows import Rows, WrittenProfiles, copy_rows
 from watchlist.domain.taxonomy import Taxonomy
-
-PARTNERS = "partners"
 
 
 @dataclass

@@ -14,6 +14,10 @@ from watchlist.domain.contract import LicenceCheck, Reply, ReportContent
 if TYPE_CHECKING:
     from projector.risk import Contribution
 
+# The view every organisation sees: shared reports only. An organisation's own view,
+# where its private reports reshape a cluster, is named by its id.
+PARTNERS = "partners"
+
 EntryKind = Literal[
     "submitted",
     "amended",

@@ -20,7 +20,7 @@ from psycopg import Connection, Cursor
 from projector import entries as stored_entries
 from projector import joining
 from projector.facts import REPORT_COLUMNS, Facts
-from projector.model import Entry
+from projector.model import PARTNERS, Entry
 from projector.profile import profile_of
 from projector.resolution import resolve
 from projector.rows import Before, Rows, WrittenProfiles, copy_rows, storable
@@ -30,7 +30,6 @@ from watchlist.domain.report import ReportEvent, ReportSubmitted
 from watchlist.domain.taxonomy import Taxonomy
 from watchlist.persistence import insert_rows
 
-PARTNERS = "partners"
 # Report states the live projector keeps between batches: those of the firms it touches
 # most, whose timelines it would otherwise read back and decode on every batch.
 REMEMBERED_STATES = 50_000

@@ -28,7 +28,6 @@ from watchlist import cursors
 from watchlist.domain.taxonomy import Taxonomy
 
 T = TypeVar("T")
-PARTNERS = "partners"
 NotProjected = live.NotProjected
 
 
