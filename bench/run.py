@@ -39,7 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dataset import Dataset, Operation, corrupt, write_ndjson
 from load import Request, Run, closed_loop, open_loop
 
+from projector.audit import chained_head
 from projector.rebuild import rebuild
+from projector.runner import tracked_position
 from watchlist.application import Watchlist
 from watchlist.database import Database, create_database, start_embedded, with_dbname
 from watchlist.domain.contract import ReportBody
@@ -319,20 +321,18 @@ class Services:
 
 
 def caught_up(database: Database, timeout: float) -> float:
-    """Wait until the projector has the whole log; how long that took."""
+    """Wait until the projector has the whole log in the read models and in the audit
+    chain; how long that took."""
     started = time.perf_counter()
     with psycopg.connect(database.url, autocommit=True) as conn:
         while time.perf_counter() - started < timeout:
-            head = conn.execute("SELECT coalesce(max(notification_id), 0) FROM watchlist_events")
-            generation = conn.execute("SELECT generation FROM watchlist_read_model").fetchone()
-            assert generation is not None
-            position = conn.execute(
-                sql.SQL("SELECT position FROM {}.tracking").format(
-                    sql.Identifier(f"watchlist_rm_{generation[0]}")
-                )
+            row = conn.execute(
+                "SELECT coalesce(max(notification_id), 0), to_regclass('watchlist_chain') "
+                "FROM watchlist_events"
             ).fetchone()
-            top = head.fetchone()
-            if position and top and position[0] >= top[0]:
+            assert row is not None
+            head, chain_exists = row
+            if chain_exists and min(tracked_position(conn), chained_head(conn)) >= head:
                 break
             time.sleep(0.5)
     return time.perf_counter() - started
@@ -361,8 +361,9 @@ def measure_lag(port: int, members: list[Member], data: Dataset, seconds: int) -
 
     run = asyncio.run(open_loop("127.0.0.1", port, LAG_RATE, seconds, next_request))
     projected = sum(1 for b in run.json_bodies() if b.get("projected"))
-    # The projector starts with this phase, remembering nothing: the answers after its
-    # first two seconds (in the order they came) show it settled.
+    # The projector starts this phase having projected nothing since it started, its
+    # caches empty: the answers after its first two seconds (in the order they came)
+    # show it settled.
     settled = Run(run.results[2 * LAG_RATE :], run.elapsed)
     return {
         "rate": LAG_RATE,
@@ -549,7 +550,8 @@ def table(results: dict[str, Any]) -> str:
         f"p50 {ingest['p50_ms']:.1f} ms, {ingest['reports_per_transaction']:.1f} reports per "
         "transaction."
         f"\nreplay: {r['events']:,} events in {r['seconds']:.1f} s."
-        f"\nlag at {lag['rate']} reports/s: p50 {lag['p50_ms']:.1f} ms, "
+        f"\nlag at {lag['rate']} reports/s (the audit chain of the imported log built "
+        f"first, in {lag['chain_catch_up_seconds']:.1f} s): p50 {lag['p50_ms']:.1f} ms, "
         f"{lag['projected']:,} of {lag['submitted']:,} projected within the answer "
         f"(5 s), after the first 2 s p50 {lag['settled_p50_ms']:.1f} ms and p99 "
         f"{lag['settled_p99_ms']:.1f} ms; the projector caught up "
@@ -590,7 +592,12 @@ def measure_api(
     results: dict[str, Any] = {}
     services = Services(database, master_key, work)
     try:
+        # The replay built the read models, not the audit chain: the projector chains the
+        # imported log (a step at a time, see projector/chain.py) before the lag is measured.
+        chained = caught_up(database, 1800)
+        log(f"projector chained the log in {chained:.1f} s")
         results["lag"] = measure_lag(services.port, members, data, size["lag"])
+        results["lag"]["chain_catch_up_seconds"] = chained
         log(f"lag: p99 {results['lag']['p99_ms']:.1f} ms")
         results["lag"]["catch_up_seconds"] = caught_up(database, 1800)
         results["lag"]["baseline_commit"] = measure_commit_latency(

@@ -13,6 +13,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,20 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+@contextmanager
+def own_database(database: Database, prefix: str) -> Iterator[Database]:
+    """A database of its own on the tests' server, for tests that change the log itself;
+    dropped at the end."""
+    admin = with_dbname(database.url, "postgres")
+    name = f"{prefix}{secrets.token_hex(3)}"
+    create_database(admin, name)
+    try:
+        yield Database(url=with_dbname(database.url, name), embedded=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")

@@ -15,14 +15,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from psycopg import sql
 
-from conftest import SIGNING_SEED, example_report, signing_chain
+from conftest import SIGNING_SEED, example_report, own_database, signing_chain
 from projector.audit import export_lines, replay_and_compare, verify_database
 from projector.chain import public_key_bytes
 from projector.runner import ProjectorRunner, run_in_thread, tracked_position
 from watchlist.api.examples import EXAMPLE_REPORT
 from watchlist.application import Watchlist
 from watchlist.audit.verify import verify_lines
-from watchlist.database import Database, create_database, with_dbname
+from watchlist.database import Database
 from watchlist.domain.contract import ReportBody
 from watchlist.runtime import load_taxonomy
 
@@ -98,34 +98,33 @@ def test_export_api_keeps_confidential_parts_sealed(client, member):
 
 @pytest.fixture(scope="module")
 def tampered_db(database: Database):
-    admin = with_dbname(database.url, "postgres")
-    name = f"watchlist_audit_{secrets.token_hex(3)}"
-    create_database(admin, name)
-    audit_db = Database(url=with_dbname(database.url, name), embedded=False)
-    app = Watchlist(
-        audit_db.eventsourcing_env(), taxonomy=load_taxonomy(), master_key=secrets.token_bytes(32)
-    )
-    organisation = app.register_organisation("Audited hotline", "KZ")
-    principal = app.authenticate(app.issue_key(organisation, "reporter").key)
-    for n in range(40):
-        body = copy.deepcopy(EXAMPLE_REPORT)
-        body["subject"]["names"] = [f"Audited agency {n % 7}"]
-        body["subject"]["identifiers"] = [{"kind": "phone", "value": f"+7 703 100 00 {n % 7:02d}"}]
-        body["subject"]["websites"] = []
-        app.submit_report(principal, msgspec.convert(body, ReportBody))
-    runner = ProjectorRunner(audit_db, app.taxonomy, signing_chain(), poll_interval=0.1)
-    thread, stop = run_in_thread(runner)
-    with psycopg.connect(audit_db.url, autocommit=True) as conn:
-        deadline = time.monotonic() + 30
-        head = conn.execute("SELECT max(notification_id) FROM watchlist_events").fetchone()[0]
-        while tracked_position(conn) < head and time.monotonic() < deadline:
-            time.sleep(0.05)
-    stop.set()
-    thread.join(30)
-    app.close()
-    yield audit_db
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with own_database(database, "watchlist_audit_") as audit_db:
+        app = Watchlist(
+            audit_db.eventsourcing_env(),
+            taxonomy=load_taxonomy(),
+            master_key=secrets.token_bytes(32),
+        )
+        organisation = app.register_organisation("Audited hotline", "KZ")
+        principal = app.authenticate(app.issue_key(organisation, "reporter").key)
+        for n in range(40):
+            body = copy.deepcopy(EXAMPLE_REPORT)
+            body["subject"]["names"] = [f"Audited agency {n % 7}"]
+            body["subject"]["identifiers"] = [
+                {"kind": "phone", "value": f"+7 703 100 00 {n % 7:02d}"}
+            ]
+            body["subject"]["websites"] = []
+            app.submit_report(principal, msgspec.convert(body, ReportBody))
+        runner = ProjectorRunner(audit_db, app.taxonomy, signing_chain(), poll_interval=0.1)
+        thread, stop = run_in_thread(runner)
+        with psycopg.connect(audit_db.url, autocommit=True) as conn:
+            deadline = time.monotonic() + 30
+            head = conn.execute("SELECT max(notification_id) FROM watchlist_events").fetchone()[0]
+            while tracked_position(conn) < head and time.monotonic() < deadline:
+                time.sleep(0.05)
+        stop.set()
+        thread.join(30)
+        app.close()
+        yield audit_db
 
 
 def _tamper(db: Database, statement: str, params: tuple[Any, ...]) -> None:

@@ -1,13 +1,18 @@
 """The hash-chain projection: every stored event chained, with signed checkpoints.
 
-It runs inside the projector's batch transaction, so the chain and the read
-models advance together, exactly once. The chain lives in its own tables,
-outside the read-model generations: a rebuild never touches it. The tables
-refuse UPDATE and DELETE, like the access log.
+It runs inside the projector's transactions, so each event is chained exactly
+once. Following the log, the chain takes each batch's events as they come; a
+log the chain does not reach yet (reports imported while no projector ran, or
+a log older than the chain) is chained a bounded step at a time, so that the
+read models never wait on it for long. Auditors see the chain up to its head.
+The chain lives in its own tables, outside the read-model generations: a
+rebuild never touches it. The tables refuse UPDATE and DELETE, like the access
+log.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,9 +20,13 @@ from typing import Any
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from eventsourcing.persistence import Notification
 from psycopg.rows import tuple_row
 
 from watchlist.audit import chain
+
+# Events chained at most per transaction from the stored log, when the chain trails it.
+STEP = 2000
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS watchlist_chain (
@@ -58,33 +67,59 @@ class Chain:
     key: Ed25519PrivateKey
     every: int = 1000
     seconds: float = 60.0
+    step: int = STEP
     public_key: bytes = field(init=False)
 
     def __post_init__(self) -> None:
         self.public_key = public_key_bytes(self.key)
 
-    def extend(self, conn: psycopg.Connection[Any], up_to: int) -> None:
+    def extend(
+        self,
+        conn: psycopg.Connection[Any],
+        up_to: int,
+        *,
+        known: tuple[int, Sequence[Notification]] | None = None,
+    ) -> int:
+        """Chain the log after the chain's head, up to position ``up_to``: the new head.
+
+        ``known`` is ``(after, events)``, every event of the log after position ``after``
+        up to ``up_to``, as the projector just read them: when the head is at ``after``,
+        they are chained as they are. Otherwise at most ``step`` events are read from
+        the log and chained.
+        """
         with conn.cursor(row_factory=tuple_row) as cur:
             last = cur.execute(
                 "SELECT position, hash FROM watchlist_chain ORDER BY position DESC LIMIT 1"
             ).fetchone()
             position, previous = (last[0], bytes(last[1])) if last else (0, chain.GENESIS)
-            cur.execute(
-                "SELECT notification_id, originator_id, originator_version, topic, state "
-                "FROM watchlist_events WHERE notification_id > %s AND notification_id <= %s "
-                "ORDER BY notification_id",
-                (position, up_to),
-            )
+            if position >= up_to:
+                return position
+            events: Sequence[tuple[int, Any, int, str, bytes]]
+            if known is not None and known[0] == position:
+                events = [
+                    (n.id, n.originator_id, n.originator_version, n.topic, n.state)
+                    for n in known[1]
+                ]
+            else:
+                events = cur.execute(
+                    "SELECT notification_id, originator_id, originator_version, topic, state "
+                    "FROM watchlist_events WHERE notification_id > %s AND notification_id <= %s "
+                    "ORDER BY notification_id LIMIT %s",
+                    (position, up_to, self.step),
+                ).fetchall()
+            if not events:
+                return position
             rows = []
-            for notification_id, originator_id, version, topic, state in cur.fetchall():
+            for notification_id, originator_id, version, topic, state in events:
                 previous = chain.link(
                     previous, notification_id, originator_id, version, topic, bytes(state)
                 )
                 rows.append((notification_id, previous))
-            if not rows:
-                return
-            cur.executemany("INSERT INTO watchlist_chain (position, hash) VALUES (%s, %s)", rows)
+            with cur.copy("COPY watchlist_chain (position, hash) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
             self._maybe_checkpoint(cur, rows[-1][0], rows[-1][1])
+            return int(rows[-1][0])
 
     def _maybe_checkpoint(self, cur: psycopg.Cursor[Any], position: int, head: bytes) -> None:
         now = datetime.now(UTC)

@@ -199,23 +199,29 @@ class ProjectorRunner:
         stop: threading.Event,
     ) -> None:
         position = tracked_position(conn)
+        # The chain may trail the log (see projector/chain.py): it catches up a step at a
+        # time, with each batch and whenever no batch is waiting.
+        behind = True
         with PolledSubscription(
             recorder, gt=position, poll_interval=self.poll_interval, batch_size=self.batch_size
         ) as subscription:
             while not stop.is_set():
-                batch = subscription.next_batch(timeout=self.poll_interval)
+                batch = subscription.next_batch(timeout=0 if behind else self.poll_interval)
                 if batch:
-                    self.commit(conn, batch)
+                    behind = self.commit(conn, batch)
+                elif behind:
+                    behind = self._chain_step(conn)
 
-    def commit(self, conn: psycopg.Connection[Any], batch: Sequence[Notification]) -> None:
-        """Apply ``batch`` and move the tracking position, in one transaction."""
+    def commit(self, conn: psycopg.Connection[Any], batch: Sequence[Notification]) -> bool:
+        """Apply ``batch`` and move the tracking position, in one transaction; whether the
+        chain still trails the batch's end."""
         try:
-            self._commit(conn, batch)
+            return self._commit(conn, batch)
         except BaseException:
             self.projection.written.clear()  # what it wrote was rolled back
             raise
 
-    def _commit(self, conn: psycopg.Connection[Any], batch: Sequence[Notification]) -> None:
+    def _commit(self, conn: psycopg.Connection[Any], batch: Sequence[Notification]) -> bool:
         with conn.transaction():
             row = conn.execute(f"SELECT generation FROM {tables.POINTER} FOR SHARE").fetchone()
             assert row is not None
@@ -230,7 +236,14 @@ class ProjectorRunner:
             if todo:
                 with collector_paused():
                     self.projection.apply(conn, decode(todo))
-            self.chain.extend(conn, batch[-1].id)
+            end = batch[-1].id
+            return self.chain.extend(conn, end, known=(done[0], todo)) < end
+
+    def _chain_step(self, conn: psycopg.Connection[Any]) -> bool:
+        """Chain one step of the log the read models hold; whether the chain still trails."""
+        position = tracked_position(conn)
+        with conn.transaction():
+            return self.chain.extend(conn, position) < position
 
 
 def ensure_live_generation(conn: psycopg.Connection[Any]) -> int:
