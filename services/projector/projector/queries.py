@@ -117,6 +117,16 @@ def _members(cur: psycopg.Cursor[Any], view: str, firm_id: UUID) -> list[UUID]:
     return [row[0] for row in cur.fetchall()]
 
 
+def _seen_as(s: str, param: str) -> str:
+    """The lateral row of the firm that report (or firm) ``param`` is in, as the viewer
+    sees it: its own view first, else the partners'. Empty if the viewer sees neither."""
+    return (
+        f"LEFT JOIN LATERAL (SELECT view, firm_id FROM {s}.memberships "
+        f"WHERE report_id = %({param})s AND view IN (%(me)s, 'partners') "
+        "ORDER BY view = 'partners' LIMIT 1) m ON true"
+    )
+
+
 @cache
 def _profile_statement(s: str) -> str:
     # Where the viewer sees the firm (its own view first), and if the firm is still
@@ -125,9 +135,7 @@ def _profile_statement(s: str) -> str:
         "SELECT p.generation, t.position, m.view, m.firm_id, "
         f"(SELECT f.profile FROM {s}.firms f"
         "  WHERE f.view = m.view AND f.firm_id = m.firm_id AND m.firm_id = %(firm)s) "
-        f"FROM {tables.POINTER} p CROSS JOIN {s}.tracking t LEFT JOIN LATERAL ("
-        f"  SELECT view, firm_id FROM {s}.memberships WHERE report_id = %(firm)s"
-        "  AND view IN (%(me)s, 'partners') ORDER BY view = 'partners' LIMIT 1) m ON true"
+        f"FROM {tables.POINTER} p CROSS JOIN {s}.tracking t {_seen_as(s, 'firm')}"
     )
 
 
@@ -268,23 +276,24 @@ def _timeline_item(entry: Entry, names: dict[UUID, str], firm_id: UUID) -> Timel
     )
 
 
+@cache
+def _report_firm_statement(s: str) -> str:
+    return (
+        "SELECT p.generation, t.position, f.firm_id, f.level "
+        f"FROM {tables.POINTER} p CROSS JOIN {s}.tracking t {_seen_as(s, 'report')} "
+        f"LEFT JOIN {s}.firms f ON f.view = m.view AND f.firm_id = m.firm_id"
+    )
+
+
 def report_firm(conn: Connection[Any], viewer: UUID, report_id: UUID) -> tuple[UUID, Level] | None:
-    """The firm a report belongs to in its viewer's eyes, and that firm's level."""
-    me = str(viewer)
-
-    def read(cur: psycopg.Cursor[Any]) -> tuple[UUID, Level] | None:
-        found = _firm_of(cur, me, report_id)
-        if found is None:
-            return None
-        row = cur.execute(
-            "SELECT level FROM firms WHERE view = %s AND firm_id = %s", found
-        ).fetchone()
-        return None if row is None else (found[1], row[0])
-
+    """The firm a report belongs to in its viewer's eyes, and that firm's level: what a
+    submission's answer tells, once projected, in one round trip."""
     try:
-        return _read(conn, read)
+        rows = live.read(conn, _report_firm_statement, {"report": report_id, "me": str(viewer)})
     except NotProjected:
         return None
+    _, _, firm_id, level = rows[0]
+    return None if firm_id is None else (firm_id, level)
 
 
 def timeline_cursor(cursor: str | None) -> int:

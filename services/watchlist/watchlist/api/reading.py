@@ -113,19 +113,26 @@ class ProjectionWatch:
                 if self._closed:
                     return
             try:
-                with self._watchlist.connection() as conn:
-                    position = queries.projected_position(conn)
+                # One connection, held while anyone waits: no pool check per reading.
+                with self._watchlist.holding_connection():
+                    while self._settle():
+                        time.sleep(self._interval)
             except Exception:  # the database is away: the waiters time out, we try again
                 log.exception("reading the projected position failed")
                 time.sleep(0.5)
-                continue
-            with self._lock:
-                self._position = max(self._position, position)
-                reached = [w for w in self._waiters if w.position <= self._position]
-                self._waiters.difference_update(reached)
-            for waiter in reached:
-                waiter.wake()
-            time.sleep(self._interval)
+
+    def _settle(self) -> bool:
+        """Read the position once and wake whom it reaches; whether anyone still waits."""
+        with self._watchlist.connection() as conn:
+            position = queries.projected_position(conn)
+        with self._lock:
+            self._position = max(self._position, position)
+            reached = [w for w in self._waiters if w.position <= self._position]
+            self._waiters.difference_update(reached)
+            waiting = bool(self._waiters) and not self._closed
+        for waiter in reached:
+            waiter.wake()
+        return waiting
 
 
 def firm_of_report(
