@@ -182,3 +182,14 @@ def test_a_forged_search_cursor_is_refused_by_name(client, member, offset):
 
     assert answer.status_code == 422
     assert "$.cursor" in answer.text
+
+
+def test_a_number_is_looked_up_as_typed_never_by_likeness(client, member, watchlist):
+    # A number one digit off is another number: a phone typed with a digit wrong must not
+    # list a firm whose name holds a number like it.
+    number = str(secrets.randbelow(900_000) + 100_000)
+    other = number[:-1] + str((int(number[-1]) + 1) % 10)
+    [firm] = submit(client, member, watchlist, [number])
+
+    assert [item["firm_id"] for item in found(client, member, number)] == [firm]
+    assert found(client, member, other) == []

@@ -92,9 +92,12 @@ def _search_statement(s: str) -> str:
         "  WHERE k.key = ANY(%(keys)s) AND m.view IN (%(me)s, 'partners')), "
         # A typed word is looked up as typed; one the vocabulary does not know (misspelt, or
         # spelt as no firm's name spells it) by trigram likeness, which costs far more.
-        # Only the words of the views the viewer sees count, known or not.
+        # Only the words of the views the viewer sees count, known or not. A number is
+        # never misspelt, only another number (a phone typed with a digit wrong): it is
+        # looked up as typed alone.
         "unknown AS MATERIALIZED (SELECT t.word FROM unnest(%(words)s::text[]) t(word) "
-        f"  WHERE NOT EXISTS (SELECT 1 FROM {s}.name_words k "
+        "  WHERE t.word !~ '^[0-9]+$' "
+        f"  AND NOT EXISTS (SELECT 1 FROM {s}.name_words k "
         "  WHERE k.word = t.word AND k.view IN (%(me)s, 'partners'))), "
         "alike AS (SELECT word, sum(firms) AS firms, max(likeness) AS likeness FROM ("
         "  SELECT view, word, firms, max(likeness) AS likeness FROM ("
