@@ -69,17 +69,25 @@ class PolledSubscription(PostgresSubscription):
             self.stop()
 
     def next_batch(self, timeout: float) -> list[Notification]:
-        """What the subscription holds now, or ``[]`` after ``timeout``."""
+        """Everything the subscription holds now, up to about the batch size, or ``[]``
+        after ``timeout``.
+
+        The library's pulling thread queues what each notification brings, often an
+        event or two. Taken one queued pull at a time, a projector that fell behind
+        worked through many small batches, each paying a transaction's fixed cost, and
+        stayed behind; all that waits is now taken as one batch.
+        """
         if self._notifications_index < len(self._notifications):
             rest = list(self._notifications[self._notifications_index :])
             self._notifications_index = len(self._notifications)
             return rest
+        batch: list[Notification] = []
         try:
-            batch = list(self._notifications_queue.get(timeout=timeout))
-        except Empty:
-            batch = []
-        except ShutDown:
-            batch = []
+            batch += self._notifications_queue.get(timeout=timeout)
+            while len(batch) < self._select_limit:
+                batch += self._notifications_queue.get_nowait()
+        except (Empty, ShutDown):
+            pass
         if self._thread_error is not None:
             raise self._thread_error
         self._notifications, self._notifications_index = batch, len(batch)
