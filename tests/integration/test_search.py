@@ -193,3 +193,37 @@ def test_a_number_is_looked_up_as_typed_never_by_likeness(client, member, watchl
 
     assert [item["firm_id"] for item in found(client, member, number)] == [firm]
     assert found(client, member, other) == []
+
+
+def test_an_identifier_finds_its_firm_while_the_profile_shows_it(client, member, watchlist):
+    # Two reports of one firm (the same BIN), each with its own phone. Retracting one
+    # takes its phone off the profile, and off what a search finds the firm by.
+    bin_ = str(secrets.randbelow(9 * 10**11) + 10**11)
+    phones = [f"+7 701 {secrets.randbelow(9_000_000) + 1_000_000}" for _ in range(2)]
+    reports = []
+    for phone in phones:
+        report = copy.deepcopy(EXAMPLE_REPORT)
+        report["subject"] = {
+            "names": [made_up_word()],
+            "country": "KZ",
+            "identifiers": [{"kind": "bin", "value": bin_}, {"kind": "phone", "value": phone}],
+        }
+        answer = client.post("/v1/reports", json=report, headers=member.headers())
+        assert answer.status_code == 201, answer.text
+        reports.append(answer.json())
+    firm = reports[0]["firm_id"]
+    before = [[i["firm_id"] for i in found(client, member, phone)] for phone in phones]
+
+    retracted = client.post(
+        f"/v1/reports/{reports[1]['id']}/retraction",
+        json={"reason": "the caller named another agency"},
+        headers=member.headers(),
+    )
+    after = [[i["firm_id"] for i in found(client, member, phone)] for phone in phones]
+    by_bin = [i["firm_id"] for i in found(client, member, bin_)]
+
+    assert reports[1]["firm_id"] == firm
+    assert before == [[firm], [firm]]
+    assert retracted.status_code == 200, retracted.text
+    assert after == [[firm], []]
+    assert by_bin == [firm]

@@ -30,7 +30,7 @@ from projector.facts import SHARING
 from projector.model import PARTNERS, Entry, ReportState, fold
 from projector.profile import Profile, joined, packed, profile_of, stored_profile
 from projector.risk import LEVELS
-from projector.rows import Rows, WrittenProfiles, copy_rows
+from projector.rows import FIRM_TEXTS, Rows, WrittenProfiles, copy_rows, firm_texts
 from watchlist.domain.taxonomy import Taxonomy
 
 
@@ -112,7 +112,7 @@ class _Changes:
         self.memberships: list[tuple[str, UUID, UUID]] = []
         self.firms: list[tuple[Any, ...]] = []
         self.profiles: list[tuple[tuple[str, UUID], Profile, int]] = []
-        self.names: list[tuple[str, UUID, str]] = []
+        self.texts: dict[str, list[tuple[str, UUID, str]]] = {table: [] for table in FIRM_TEXTS}
         self.words: list[tuple[str, UUID, str, int]] = []
         self.ranks: list[tuple[str, UUID, int]] = []
 
@@ -126,10 +126,15 @@ class _Changes:
             (view, firm, risk.level, rank, risk.score, after.organisations, stored, position)
         )
         self.profiles.append(((view, firm), after, len(stored)))
-        had, has = words.search_names(before.names), words.search_names(after.names)
-        self.names += [(view, firm, n) for n in has if n not in set(had)]
-        old = set(words.words_of(had))
-        self.words += [(view, firm, w, rank) for w in words.words_of(has) if w not in old]
+        # A report joining adds names and keys, never takes one away.
+        had, has = firm_texts(before), firm_texts(after)
+        for table, found in has.items():
+            known = set(had[table])
+            self.texts[table] += [(view, firm, text) for text in found if text not in known]
+        old = set(words.words_of(had["firm_names"]))
+        self.words += [
+            (view, firm, w, rank) for w in words.words_of(has["firm_names"]) if w not in old
+        ]
         if rank != LEVELS.index(before.risk.level):
             self.ranks.append((view, firm, rank))
 
@@ -147,7 +152,8 @@ class _Changes:
             "as_of_position) WHERE f.view = c.view AND f.firm_id = c.firm_id",
             [list(column) for column in columns],
         )
-        copy_rows(cur, "firm_names (view, firm_id, name)", self.names)
+        for table, column in FIRM_TEXTS.items():
+            copy_rows(cur, f"{table} (view, firm_id, {column})", self.texts[table])
         words.rank(cur, self.ranks)
         words.write(cur, [], self.words, count=True)
         for key, profile, size in self.profiles:

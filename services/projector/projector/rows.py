@@ -60,6 +60,18 @@ class WrittenProfiles:
         self.size = 0
 
 
+# What a firm is searched by, each a pure function of its profile (``firm_texts``): its
+# names (and, through them, their words), and the identifier keys it shows.
+FIRM_TEXTS = {"firm_names": "name", "firm_keys": "key"}
+
+
+def firm_texts(profile: Profile) -> dict[str, list[str]]:
+    return {
+        "firm_names": words.search_names(profile.names),
+        "firm_keys": sorted({identifier.key for identifier in profile.identifiers}),
+    }
+
+
 class Before:
     """The read-model rows a batch's cluster had before it: what the batch may keep.
 
@@ -74,10 +86,10 @@ class Before:
         memberships: set[tuple[Any, ...]],
         as_of: dict[tuple[str, UUID], int],
         overridden: set[tuple[Any, ...]],
-        names: set[tuple[Any, ...]],
+        texts: dict[str, set[tuple[Any, ...]]],
     ) -> None:
         self.memberships, self.as_of, self.overridden = memberships, as_of, overridden
-        self.names = names
+        self.texts = texts
         self.members: dict[tuple[str, UUID], set[UUID]] = {}
         for view, report, firm in memberships:
             self.members.setdefault((view, firm), set()).add(report)
@@ -99,15 +111,20 @@ class Before:
         )
         as_of = {(view, firm): position for view, firm, position in cur.fetchall()}
         cur.execute(
-            "SELECT n.view, n.firm_id, n.name FROM firm_names n "
-            "JOIN unnest(%b::text[], %b::uuid[]) AS k(view, firm_id) "
-            "ON n.view = k.view AND n.firm_id = k.firm_id",
-            pairs,
+            " UNION ALL ".join(
+                f"SELECT '{table}', t.view, t.firm_id, t.{column} FROM {table} t "
+                "JOIN unnest(%b::text[], %b::uuid[]) AS k(view, firm_id) "
+                "ON t.view = k.view AND t.firm_id = k.firm_id"
+                for table, column in FIRM_TEXTS.items()
+            ),
+            pairs * len(FIRM_TEXTS),
         )
-        names = {tuple(row) for row in cur.fetchall()}
+        texts: dict[str, set[tuple[Any, ...]]] = {table: set() for table in FIRM_TEXTS}
+        for table, *row in cur.fetchall():
+            texts[table].add(tuple(row))
         # Firm ids are report ids: every partner firm of the cluster is one of its reports.
         cur.execute("SELECT view, firm_id FROM overridden WHERE firm_id = ANY(%b)", (reports,))
-        return cls(memberships, as_of, {tuple(row) for row in cur.fetchall()}, names)
+        return cls(memberships, as_of, {tuple(row) for row in cur.fetchall()}, texts)
 
     def unchanged(self, view: str, firm_id: UUID, members: set[UUID], last: int) -> bool:
         key = (view, firm_id)
@@ -119,10 +136,14 @@ class Rows:
     """Read-model rows of a batch, written together: only what differs from ``before``
     (by default, an empty generation)."""
 
-    before: Before = field(default_factory=lambda: Before(set(), {}, set(), set()))
+    before: Before = field(
+        default_factory=lambda: Before(set(), {}, set(), {t: set() for t in FIRM_TEXTS})
+    )
     memberships: list[tuple[Any, ...]] = field(default_factory=list)
     firms: list[tuple[Any, ...]] = field(default_factory=list)
-    names: list[tuple[Any, ...]] = field(default_factory=list)
+    texts: dict[str, list[tuple[Any, ...]]] = field(
+        default_factory=lambda: {table: [] for table in FIRM_TEXTS}
+    )
     words: list[tuple[str, UUID, str, int]] = field(default_factory=list)
     overridden: list[tuple[Any, ...]] = field(default_factory=list)
     kept: set[tuple[str, UUID]] = field(default_factory=set)
@@ -131,7 +152,8 @@ class Rows:
     rendered: dict[tuple[str, UUID], tuple[Profile, int]] = field(default_factory=dict)
 
     def add_firm(self, view: str, profile: Profile) -> None:
-        """A firm's row in ``view``, with its profile stored; its names and their words."""
+        """A firm's row in ``view``, with its profile stored; its names, their words, and
+        its identifier keys."""
         firm, rank = profile.firm_id, LEVELS.index(profile.risk.level)
         stored = packed(profile)
         if self.written is not None:
@@ -150,9 +172,10 @@ class Rows:
                 profile.as_of_position,
             )
         )
-        names = words.search_names(profile.names)
-        self.names += [(view, firm, n) for n in names]
-        self.words += [(view, firm, w, rank) for w in words.words_of(names)]
+        texts = firm_texts(profile)
+        for table, found in texts.items():
+            self.texts[table] += [(view, firm, text) for text in found]
+        self.words += [(view, firm, w, rank) for w in words.words_of(texts["firm_names"])]
 
     def write(self, cur: Cursor[Any], *, count_words: bool = True) -> None:
         """Write the rows; without ``count_words`` the vocabulary waits for ``words.count_all``."""
@@ -180,21 +203,23 @@ class Rows:
             "organisations, profile, as_of_position)",
             self.firms,
         )
-        # A firm's names mostly stay when it changes: only those that come or go are written.
-        names = set(self.names)
-        gone = [n for n in self.before.names if (n[0], n[1]) not in self.kept and n not in names]
-        if gone:
-            cur.execute(
-                "DELETE FROM firm_names t USING unnest(%b::text[], %b::uuid[], %b::text[]) "
-                "AS n(view, firm_id, name) "
-                "WHERE t.view = n.view AND t.firm_id = n.firm_id AND t.name = n.name",
-                tuple(list(column) for column in zip(*gone, strict=True)),
+        # A firm's names and keys mostly stay when it changes: only those that come or go
+        # are written.
+        for table, column in FIRM_TEXTS.items():
+            before, now = self.before.texts[table], set(self.texts[table])
+            gone = [t for t in before if (t[0], t[1]) not in self.kept and t not in now]
+            if gone:
+                cur.execute(
+                    f"DELETE FROM {table} t USING unnest(%b::text[], %b::uuid[], %b::text[]) "
+                    f"AS n(view, firm_id, text) WHERE t.view = n.view "
+                    f"AND t.firm_id = n.firm_id AND t.{column} = n.text",
+                    tuple(list(values) for values in zip(*gone, strict=True)),
+                )
+            copy_rows(
+                cur,
+                f"{table} (view, firm_id, {column})",
+                [t for t in self.texts[table] if t not in before],
             )
-        copy_rows(
-            cur,
-            "firm_names (view, firm_id, name)",
-            [n for n in self.names if n not in self.before.names],
-        )
         words.write(cur, stale, self.words, count=count_words)
         overridden = set(self.overridden)
         _delete_pairs(cur, "overridden", "firm_id", sorted(self.before.overridden - overridden))

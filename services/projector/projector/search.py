@@ -87,9 +87,8 @@ def _search_statement(s: str) -> str:
     """
     return _with_position(
         s,
-        "WITH exact AS (SELECT DISTINCT m.view, m.firm_id, 2.0::float8 AS match "
-        f"  FROM {s}.report_keys k JOIN {s}.memberships m ON m.report_id = k.report_id "
-        "  WHERE k.key = ANY(%(keys)s) AND m.view IN (%(me)s, 'partners')), "
+        "WITH exact AS (SELECT DISTINCT k.view, k.firm_id, 2.0::float8 AS match "
+        f"  FROM {s}.firm_keys k WHERE k.key = ANY(%(keys)s) AND k.view IN (%(me)s, 'partners')), "
         # A typed word is looked up as typed; one the vocabulary does not know (misspelt, or
         # spelt as no firm's name spells it) by trigram likeness, which costs far more.
         # Only the words of the views the viewer sees count, known or not. A number is

@@ -19,7 +19,7 @@ SCHEMA_PREFIX = "watchlist_rm_"
 # The shape of a generation: its tables and how they hold what they hold. A change to
 # either raises it, and a projector that finds the live generation at another format
 # replays the log into a new one and swaps it in: read models are disposable.
-FORMAT = 3
+FORMAT = 4
 _FORMAT_NOTE = "watchlist read models, format {}"
 
 POINTER_DDL = f"""CREATE TABLE IF NOT EXISTS {POINTER} (
@@ -96,6 +96,13 @@ GENERATION_DDL = [
         firm_id uuid NOT NULL,
         name text NOT NULL,
         PRIMARY KEY (view, firm_id, name))""",
+    # The identifier keys a firm's profile shows (phones, BINs, sites...): what a search
+    # for an identifier looks up, one row per firm, however many reports repeat the key.
+    """CREATE TABLE firm_keys (
+        view text NOT NULL,
+        firm_id uuid NOT NULL,
+        key text NOT NULL,
+        PRIMARY KEY (view, firm_id, key))""",
     # The words of each firm's names (projector/words.py), with the firm's level, so that
     # a search taking the first firms a common word names takes the riskiest.
     """CREATE TABLE firm_words (
@@ -130,6 +137,7 @@ GENERATION_INDEXES = [
     "CREATE INDEX memberships_by_report ON memberships (report_id)",
     "CREATE INDEX firm_words_by_word ON firm_words (word, view, level_rank DESC, firm_id)",
     "CREATE INDEX firm_names_by_name ON firm_names (name, view)",
+    "CREATE INDEX firm_keys_by_key ON firm_keys (key, view)",
     # No pending list: a search would scan the words written since autovacuum last merged it.
     # Names themselves need no trigram index: a search reaches them through their words.
     "CREATE INDEX name_words_trgm ON name_words USING gin (word gin_trgm_ops) "
