@@ -43,7 +43,7 @@ from projector.audit import chained_head
 from projector.rebuild import rebuild
 from projector.runner import tracked_position
 from watchlist.application import Watchlist
-from watchlist.database import Database, create_database, start_embedded, with_dbname
+from watchlist.database import Database, scratch_database, start_embedded
 from watchlist.domain.contract import ReportBody
 from watchlist.domain.report import Report
 from watchlist.importing import import_file
@@ -102,14 +102,8 @@ def fresh_database(url: str | None, prefix: str = "watchlist_bench_") -> Iterato
         if url
         else start_embedded(Path(tempfile.mkdtemp(prefix="wl-bench-")))
     )
-    name = f"{prefix}{secrets.token_hex(3)}"
-    admin = with_dbname(server.url, "postgres")
-    create_database(admin, name)
-    try:
-        yield Database(url=with_dbname(server.url, name), embedded=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_database(server, prefix) as database:
+        yield database
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:

@@ -13,7 +13,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,13 @@ from projector.runner import ProjectorRunner, run_in_thread
 from watchlist.api.app import create_app
 from watchlist.api.examples import EXAMPLE_REPORT
 from watchlist.application import Watchlist
-from watchlist.database import Database, create_database, start_embedded, with_dbname
+from watchlist.database import (
+    Database,
+    create_database,
+    scratch_database,
+    start_embedded,
+    with_dbname,
+)
 from watchlist.domain.organisation import Role
 from watchlist.runtime import load_taxonomy
 from watchlist.settings import Settings
@@ -53,18 +59,10 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
             )
 
 
-@contextmanager
-def own_database(database: Database, prefix: str) -> Iterator[Database]:
+def own_database(database: Database, prefix: str) -> AbstractContextManager[Database]:
     """A database of its own on the tests' server, for tests that change the log itself;
     dropped at the end."""
-    admin = with_dbname(database.url, "postgres")
-    name = f"{prefix}{secrets.token_hex(3)}"
-    create_database(admin, name)
-    try:
-        yield Database(url=with_dbname(database.url, name), embedded=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    return scratch_database(database, prefix)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,9 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +102,20 @@ def create_database(admin_url: str, name: str) -> None:
         # Another process may create it between the check and here.
         with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+@contextlib.contextmanager
+def scratch_database(server: Database, prefix: str) -> Iterator[Database]:
+    """A new database on ``server``'s cluster, named ``prefix`` and random hex, dropped
+    at the end (the benchmarks' and the tests' own)."""
+    admin = with_dbname(server.url, "postgres")
+    name = f"{prefix}{secrets.token_hex(3)}"
+    create_database(admin, name)
+    try:
+        yield Database(url=with_dbname(server.url, name), embedded=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def with_dbname(url: str, dbname: str) -> str:
