@@ -32,9 +32,9 @@ from dataset import Dataset
 from run import ORGANISATIONS, apply_changes, fresh_database, measure_import, register_members
 
 from projector import tables
+from projector.following import collector_paused, decode, event_recorder
 from projector.projection import Projection
 from projector.rebuild import build
-from projector.runner import collector_paused, decode, event_recorder
 from watchlist.application import Watchlist
 from watchlist.domain.contract import ReportBody
 from watchlist.runtime import load_taxonomy

@@ -30,9 +30,9 @@ from dataset import Dataset, write_ndjson
 from run import ORGANISATIONS, apply_changes, fresh_database, measure_import, register_members
 
 from projector import tables
+from projector.following import collector_paused, decode, event_recorder
 from projector.projection import Projection
 from projector.rebuild import build, rebuild
-from projector.runner import collector_paused, decode, event_recorder
 from watchlist.application import Watchlist
 from watchlist.database import Database
 from watchlist.importing import import_file

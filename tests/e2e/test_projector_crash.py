@@ -19,9 +19,10 @@ import pytest
 
 from conftest import SIGNING_SEED
 from projector import tables
+from projector.following import event_recorder
 from projector.projection import Projection
 from projector.rebuild import build, dump, status
-from projector.runner import event_recorder, tracked_position
+from projector.runner import tracked_position
 from watchlist.api.examples import EXAMPLE_REPORT
 from watchlist.domain.contract import ReportBody
 

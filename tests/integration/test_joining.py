@@ -12,9 +12,9 @@ import psycopg
 from test_rebuild_agrees import _compare, _wait
 
 from projector import tables
+from projector.following import decode, event_recorder
 from projector.projection import Projection
 from projector.rebuild import build, dump
-from projector.runner import decode, event_recorder
 from watchlist.api.examples import EXAMPLE_REPORT
 from watchlist.domain.contract import ReportBody
 from watchlist.runtime import load_taxonomy

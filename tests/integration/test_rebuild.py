@@ -8,9 +8,10 @@ from collections import Counter
 import psycopg
 
 from projector import tables
+from projector.following import event_recorder
 from projector.projection import Projection
 from projector.rebuild import build, dump, rebuild
-from projector.runner import event_recorder, tracked_position
+from projector.runner import tracked_position
 from watchlist.api.examples import EXAMPLE_REPORT
 
 

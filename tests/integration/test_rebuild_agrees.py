@@ -12,9 +12,10 @@ import psycopg
 import pytest
 
 from projector import tables
+from projector.following import event_recorder
 from projector.projection import Projection
 from projector.rebuild import build, dump
-from projector.runner import event_recorder, tracked_position
+from projector.runner import tracked_position
 from watchlist.api.examples import EXAMPLE_REPORT
 from watchlist.domain.contract import ReportBody
 

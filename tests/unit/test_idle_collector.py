@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import weakref
 
-from projector import runner
-from projector.runner import IdleCollector, collector_paused
+from projector import following
+from projector.following import IdleCollector, collector_paused
 
 
 class Node:
@@ -21,7 +21,7 @@ def _garbage_cycle() -> weakref.ref[Node]:
 
 
 def test_a_cycle_waits_while_busy_and_is_freed_once_idle(monkeypatch):
-    monkeypatch.setattr(runner, "COLLECT_WHEN_IDLE_AFTER", 100)
+    monkeypatch.setattr(following, "COLLECT_WHEN_IDLE_AFTER", 100)
     with collector_paused():
         collect = IdleCollector()
         cycle = _garbage_cycle()
@@ -37,7 +37,7 @@ def test_a_cycle_waits_while_busy_and_is_freed_once_idle(monkeypatch):
 
 
 def test_under_constant_load_it_still_collects_now_and_then(monkeypatch):
-    monkeypatch.setattr(runner, "COLLECT_EVERY", 0.0)
+    monkeypatch.setattr(following, "COLLECT_EVERY", 0.0)
     with collector_paused():
         collect = IdleCollector()
         cycle = _garbage_cycle()

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from eventsourcing.persistence import Notification
 
-from projector.runner import PolledSubscription
+from projector.following import PolledSubscription
 
 
 def _notification(position: int) -> Notification:

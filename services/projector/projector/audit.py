@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from psycopg.rows import tuple_row
 
 from projector import tables
+from projector.following import event_recorder
 from projector.projection import Projection
 from projector.rebuild import build, dump
-from projector.runner import event_recorder
 from watchlist.audit import chain
 from watchlist.audit.verify import Verdict, checkpoint_failure
 from watchlist.database import Database

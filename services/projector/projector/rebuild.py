@@ -11,10 +11,11 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 from projector import tables
+from projector.following import collector_paused, decode, event_recorder
 from projector.profile import unpacked
 from projector.projection import Projection
 from projector.replay import Replay
-from projector.runner import LOCK_KEY, collector_paused, decode, event_recorder
+from projector.runner import LOCK_KEY
 from watchlist.database import Database
 from watchlist.domain.taxonomy import Taxonomy
 
