@@ -92,13 +92,19 @@ def projected_position(conn: Connection[Any]) -> int:
         return 0
 
 
+def _seen_as(memberships: str, param: str) -> str:
+    """The firm that report (or firm) ``param`` is in, as the viewer ``me`` sees it: its
+    own view first, else the partners'. No row if the viewer sees neither."""
+    return (
+        f"SELECT view, firm_id FROM {memberships} WHERE report_id = %({param})s "
+        "AND view IN (%(me)s, 'partners') ORDER BY view = 'partners' LIMIT 1"
+    )
+
+
 def _firm_of(cur: psycopg.Cursor[Any], me: str, report_id: UUID) -> tuple[str, UUID] | None:
-    row = cur.execute(
-        "SELECT view, firm_id FROM memberships WHERE report_id = %s AND view IN (%s, 'partners') "
-        "ORDER BY view = 'partners' LIMIT 1",
-        (report_id, me),
-    ).fetchone()
-    return None if row is None else (row[0], row[1])
+    row = cur.execute(_seen_as("memberships", "report"), {"report": report_id, "me": me})
+    found = row.fetchone()
+    return None if found is None else (found[0], found[1])
 
 
 def _locate(cur: psycopg.Cursor[Any], me: str, firm_id: UUID) -> str | Moved | None:
@@ -117,16 +123,6 @@ def _members(cur: psycopg.Cursor[Any], view: str, firm_id: UUID) -> list[UUID]:
     return [row[0] for row in cur.fetchall()]
 
 
-def _seen_as(s: str, param: str) -> str:
-    """The lateral row of the firm that report (or firm) ``param`` is in, as the viewer
-    sees it: its own view first, else the partners'. Empty if the viewer sees neither."""
-    return (
-        f"LEFT JOIN LATERAL (SELECT view, firm_id FROM {s}.memberships "
-        f"WHERE report_id = %({param})s AND view IN (%(me)s, 'partners') "
-        "ORDER BY view = 'partners' LIMIT 1) m ON true"
-    )
-
-
 @cache
 def _profile_statement(s: str) -> str:
     # Where the viewer sees the firm (its own view first), and if the firm is still
@@ -135,7 +131,8 @@ def _profile_statement(s: str) -> str:
         "SELECT p.generation, t.position, m.view, m.firm_id, "
         f"(SELECT f.profile FROM {s}.firms f"
         "  WHERE f.view = m.view AND f.firm_id = m.firm_id AND m.firm_id = %(firm)s) "
-        f"FROM {tables.POINTER} p CROSS JOIN {s}.tracking t {_seen_as(s, 'firm')}"
+        f"FROM {tables.POINTER} p CROSS JOIN {s}.tracking t "
+        f"LEFT JOIN LATERAL ({_seen_as(f'{s}.memberships', 'firm')}) m ON true"
     )
 
 
@@ -280,7 +277,8 @@ def _timeline_item(entry: Entry, names: dict[UUID, str], firm_id: UUID) -> Timel
 def _report_firm_statement(s: str) -> str:
     return (
         "SELECT p.generation, t.position, f.firm_id, f.level "
-        f"FROM {tables.POINTER} p CROSS JOIN {s}.tracking t {_seen_as(s, 'report')} "
+        f"FROM {tables.POINTER} p CROSS JOIN {s}.tracking t "
+        f"LEFT JOIN LATERAL ({_seen_as(f'{s}.memberships', 'report')}) m ON true "
         f"LEFT JOIN {s}.firms f ON f.view = m.view AND f.firm_id = m.firm_id"
     )
 

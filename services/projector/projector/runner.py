@@ -156,9 +156,8 @@ class ProjectorRunner:
             assert done is not None
             # After a rebuild's swap the new generation may be ahead of this subscription.
             todo = [n for n in batch if n.id > done[0]]
-            if todo:
-                with collector_paused():
-                    self.projection.apply(conn, decode(todo))
+            if todo:  # the collector is off while following (see following.IdleCollector)
+                self.projection.apply(conn, decode(todo))
             end = batch[-1].id
             return self.chain.extend(conn, end, known=(done[0], todo)) < end
 
