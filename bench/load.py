@@ -47,6 +47,7 @@ class Result:
     status: int
     seconds: float
     body: bytes
+    due: float = 0.0  # in an open loop, when it was due, in seconds from the start
 
 
 @dataclass
@@ -157,7 +158,8 @@ async def open_loop(
         connection = idle.pop() if idle else Connection(host, port)
         request = requests()
         status, body = await connection.send(request)
-        run.results.append(Result(request.tag, status, time.perf_counter() - due, body))
+        late = time.perf_counter() - due
+        run.results.append(Result(request.tag, status, late, body, due - start))
         idle.append(connection)
 
     tasks = []

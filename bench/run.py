@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -346,14 +347,48 @@ def submit_request(member: Member, body: dict[str, Any], wait: str) -> Request:
     )
 
 
-def measure_lag(port: int, members: list[Member], data: Dataset, seconds: int) -> dict[str, Any]:
+class Upkeep:
+    """The tables PostgreSQL's autovacuum worked on while a phase ran (sampled twice a
+    second): after an import and a replay it has millions of new rows to visit."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.tables = url, set[str]()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> Upkeep:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.wait(0.5):
+                rows = conn.execute(
+                    "SELECT relid::regclass::text FROM pg_stat_progress_vacuum "
+                    "WHERE datname = current_database()"
+                ).fetchall()
+                self.tables |= {row[0] for row in rows}
+
+
+def measure_lag(
+    port: int, members: list[Member], data: Dataset, seconds: int, database: Database
+) -> dict[str, Any]:
     """Submit at a steady 200 reports/s; each answer comes once the profile shows the report."""
     counter = iter(range(10**9))
 
     def next_request() -> Request:
         return submit_request(members[next(counter) % len(members)], data.report(), "5")
 
-    run = asyncio.run(open_loop("127.0.0.1", port, LAG_RATE, seconds, next_request))
+    with Upkeep(database.url) as upkeep:
+        run = asyncio.run(open_loop("127.0.0.1", port, LAG_RATE, seconds, next_request))
+    slow: dict[int, int] = {}
+    for result in run.results:
+        if result.seconds > 0.1:
+            slow[int(result.due)] = slow.get(int(result.due), 0) + 1
     projected = sum(1 for b in run.json_bodies() if b.get("projected"))
     # The projector starts this phase having projected nothing since it started, its
     # caches empty: the answers after its first two seconds (in the order they came)
@@ -368,6 +403,9 @@ def measure_lag(port: int, members: list[Member], data: Dataset, seconds: int) -
         "p99_ms": run.percentile(99),
         "settled_p50_ms": settled.percentile(50),
         "settled_p99_ms": settled.percentile(99),
+        # Answers over 100 ms, by the second of the phase in which they were sent.
+        "over_100_ms_by_second": dict(sorted(slow.items())),
+        "autovacuum_meanwhile": sorted(upkeep.tables),
     }
 
 
@@ -550,7 +588,9 @@ def table(results: dict[str, Any]) -> str:
         f"(5 s), after the first 2 s p50 {lag['settled_p50_ms']:.1f} ms and p99 "
         f"{lag['settled_p99_ms']:.1f} ms; the projector caught up "
         f"{lag['catch_up_seconds']:.1f} s after the last; "
-        f"commit alone p50 {lag['baseline_commit']['p50_ms']:.1f} ms."
+        f"commit alone p50 {lag['baseline_commit']['p50_ms']:.1f} ms; answers over 100 ms "
+        f"by second sent {lag['over_100_ms_by_second'] or 'none'}; autovacuum meanwhile on "
+        f"{', '.join(lag['autovacuum_meanwhile']) or 'nothing'}."
         f"\nreads over {reads['firms']:,} firms, {reads['clients']} clients: profile p50 "
         f"{reads['profile_p50_ms']:.1f} ms, search p50 {reads['search_p50_ms']:.1f} ms."
     )
@@ -590,7 +630,7 @@ def measure_api(
         # imported log (a step at a time, see projector/chain.py) before the lag is measured.
         chained = caught_up(database, 1800)
         log(f"projector chained the log in {chained:.1f} s")
-        results["lag"] = measure_lag(services.port, members, data, size["lag"])
+        results["lag"] = measure_lag(services.port, members, data, size["lag"], database)
         results["lag"]["chain_catch_up_seconds"] = chained
         log(f"lag: p99 {results['lag']['p99_ms']:.1f} ms")
         results["lag"]["catch_up_seconds"] = caught_up(database, 1800)
