@@ -43,17 +43,3 @@ def test_a_batch_stops_growing_at_the_batch_size():
     batches = [[n.id for n in subscription.next_batch(timeout=0)] for _ in range(3)]
 
     assert batches == [[1, 2, 3, 4], [5, 6, 7], []]
-
-
-def test_it_says_whether_anything_waits_for_the_next_batch():
-    """What the projector's garbage collection waits on (following.IdleCollector)."""
-    subscription = _subscription([[1, 2], [3, 4], [5]], limit=3)
-
-    before = subscription.waiting()
-    subscription.next_batch(timeout=0)
-    after_a_full_batch = subscription.waiting()
-    subscription.next_batch(timeout=0)
-
-    assert before
-    assert after_a_full_batch
-    assert not subscription.waiting()

@@ -57,12 +57,6 @@ class PolledSubscription(PostgresSubscription):
                 self._thread_error = e
             self.stop()
 
-    def waiting(self) -> bool:
-        """Whether notifications are queued for the next batch."""
-        return self._notifications_index < len(self._notifications) or (
-            not self._notifications_queue.empty()
-        )
-
     def next_batch(self, timeout: float) -> list[Notification]:
         """Everything the subscription holds now, up to about the batch size, or ``[]``
         after ``timeout``.
@@ -118,9 +112,9 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-# While following the log the collector runs only when nothing waits on the projector (and
-# there is garbage it may find), over the young objects; over everything every
-# COLLECT_EVERY seconds.
+# While following the log the collector runs only when the projector is idle (and there
+# is garbage it may find), over the young objects; over everything at least every
+# COLLECT_EVERY seconds, idle or not.
 COLLECT_WHEN_IDLE_AFTER = 10_000  # container objects allocated since the last collection
 COLLECT_EVERY = 600.0
 
@@ -136,13 +130,10 @@ class IdleCollector:
     counting frees what a batch makes; the collector only finds cycles, which the
     projector hardly makes, so it can wait for a moment without work.
 
-    Idle means nothing queued, as after most batches under a steady load: waiting
-    for a quiet poll instead, a projector at 200 reports/s never collected, and its
-    first quiet moment walked everything the busy period had made (1.5 s at a million
-    reports). Idle, it collects the young generations alone, what the batches since
-    the last collection made. A full collection walks every state the projector
-    remembers (174 ms at a million reports), and a report arriving meanwhile waits for
-    it; it runs every ``COLLECT_EVERY`` seconds.
+    An idle moment collects the young generations alone: what the batches since the
+    last one made. A full collection walks every state the projector remembers (174 ms
+    at a million reports), and a report that arrives meanwhile waits for it; it runs
+    every ``COLLECT_EVERY`` seconds.
     """
 
     def __init__(self) -> None:

@@ -133,7 +133,7 @@ class ProjectorRunner:
                     behind = self.commit(conn, batch)
                 elif behind:
                     behind = self._chain_step(conn)
-                collect(idle=not behind and not subscription.waiting())
+                collect(idle=not batch and not behind)
 
     def commit(self, conn: psycopg.Connection[Any], batch: Sequence[Notification]) -> bool:
         """Apply ``batch`` and move the tracking position, in one transaction; whether the
