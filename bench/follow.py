@@ -78,7 +78,7 @@ def main() -> None:
         projection = Projection(taxonomy)
         with psycopg.connect(database.url, autocommit=True) as conn:
             generation, _, replayed = build(conn, recorder, projection, up_to=before)
-            tables.analyze_generation(conn, generation)
+            tables.vacuum_generation(conn, generation)
         events = decode(
             recorder.select_notifications(start=before, limit=10**7, inclusive_of_start=False)
         )

@@ -43,6 +43,7 @@ def rebuild(database: Database, taxonomy: Taxonomy, batch_size: int = REPLAY_BAT
     try:
         with psycopg.connect(database.url, autocommit=True) as conn:
             generation, position, events = build(conn, recorder, projection, batch_size)
+            tables.vacuum_generation(conn, generation)  # while the old one still serves
             with conn.transaction():
                 row = conn.execute(f"SELECT generation FROM {tables.POINTER} FOR UPDATE").fetchone()
                 replaced = None if row is None else int(row[0])
@@ -58,7 +59,6 @@ def rebuild(database: Database, taxonomy: Taxonomy, batch_size: int = REPLAY_BAT
                 )
             if replaced is not None:
                 tables.drop_generation(conn, replaced)
-            tables.analyze_generation(conn, generation)
     finally:
         recorder.datastore.close()
     return Rebuilt(generation=generation, replaced=replaced, position=position, events=events)

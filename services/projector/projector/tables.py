@@ -247,25 +247,26 @@ def use_generation(conn: Connection[Any], generation: int) -> None:
     )
 
 
-# Tables a search reads by index alone once VACUUM has marked their pages all-visible: until
-# then the planner prices every posting as a heap fetch and reads a common word's postings
-# whole (thousands) rather than its first hundred in index order.
-_READ_BY_INDEX_ONLY = frozenset({"firm_words"})
+def vacuum_generation(conn: Connection[Any], generation: int) -> None:
+    """VACUUM (ANALYZE) every table of a generation filled in one go, before it goes live.
 
-
-def analyze_generation(conn: Connection[Any], generation: int) -> None:
-    """Fresh planner statistics for a generation filled in one go: without them the planner
-    takes a table of thousands of words for a few and passes over the trigram index.
-    Needs an autocommit connection (VACUUM runs outside transactions)."""
+    Fresh planner statistics: without them the planner takes a table of thousands of
+    words for a few and passes over the trigram index. Pages marked all-visible: a
+    search reads ``firm_words`` by index alone, where the planner would otherwise
+    price every posting as a heap fetch and read a common word's postings whole. And
+    autovacuum left nothing to visit: after a replay of a million reports it worked
+    through the new generation's reports, keys and entries while the projector followed
+    the log, on the same two cores. Needs an autocommit connection (VACUUM runs outside
+    transactions).
+    """
     schema = schema_name(generation)
     with conn.cursor(row_factory=tuple_row) as cur:
         names = cur.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
         ).fetchall()
         for (table,) in names:
-            command = "VACUUM (ANALYZE)" if table in _READ_BY_INDEX_ONLY else "ANALYZE"
             cur.execute(
-                sql.SQL(f"{command} {{}}.{{}}").format(
+                sql.SQL("VACUUM (ANALYZE) {}.{}").format(
                     sql.Identifier(schema), sql.Identifier(table)
                 )
             )
