@@ -15,14 +15,14 @@ and the requests it held up were counted against the server.
 from __future__ import annotations
 
 import asyncio
-import gc
 import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from projector.following import collector_paused
 
 
 @dataclass
@@ -80,17 +80,6 @@ class Run:
             yield json.loads(r.body)
 
 
-@contextmanager
-def _collector_off() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class Connection:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
@@ -139,7 +128,7 @@ async def closed_loop(
             connection.close()
 
     started = time.perf_counter()
-    with _collector_off():
+    with collector_paused():
         await asyncio.gather(*(client() for _ in range(clients)))
     run.elapsed = time.perf_counter() - started
     return run
@@ -163,7 +152,7 @@ async def open_loop(
         idle.append(connection)
 
     tasks = []
-    with _collector_off():
+    with collector_paused():
         for n in itertools.count():
             if n >= count:
                 break
