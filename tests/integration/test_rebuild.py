@@ -108,6 +108,24 @@ def test_rebuild_swaps_in_while_the_api_serves_and_links_survive(
     assert client.get(f"/v1/firms/{e}", headers=headers).status_code == 200
 
 
+def test_a_rebuilt_generation_goes_live_vacuumed_and_analyzed(client, member, database, watchlist):
+    """Autovacuum finds nothing to do in the new tables while the projector follows the log,
+    and the planner has their statistics from the first query on."""
+    _firm(client, member, ["Vacuumed Before Swap"], "+7 701 000 00 13")
+
+    done = rebuild(database, watchlist.taxonomy)
+
+    with psycopg.connect(database.url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT relname, last_vacuum IS NOT NULL, last_analyze IS NOT NULL "
+            "FROM pg_stat_user_tables WHERE schemaname = %s",
+            (tables.schema_name(done.generation),),
+        ).fetchall()
+    assert {name for name, _, _ in rows} >= {"firms", "memberships", "reports", "entries"}
+    assert [name for name, vacuumed, _ in rows if not vacuumed] == []
+    assert [name for name, _, analyzed in rows if not analyzed] == []
+
+
 def test_projector_replays_read_models_built_in_an_older_format(
     client, member, database, projector
 ):
