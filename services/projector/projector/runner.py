@@ -156,9 +156,11 @@ class ProjectorRunner:
             assert done is not None
             # After a rebuild's swap the new generation may be ahead of this subscription.
             todo = [n for n in batch if n.id > done[0]]
+            end = batch[-1].id
             if todo:  # the collector is off while following (see following.IdleCollector)
                 self.projection.apply(conn, decode(todo))
-            end = batch[-1].id
+                # Delivered when the batch commits: the API's waiters read the position then.
+                conn.execute("SELECT pg_notify(%s, %s)", (tables.PROJECTED_CHANNEL, str(end)))
             return self.chain.extend(conn, end, known=(done[0], todo)) < end
 
     def _chain_step(self, conn: psycopg.Connection[Any]) -> bool:

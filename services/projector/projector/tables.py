@@ -16,6 +16,9 @@ from psycopg.rows import tuple_row
 
 POINTER = "watchlist_read_model"
 SCHEMA_PREFIX = "watchlist_rm_"
+# The channel on which the projector announces each batch it commits (the position it
+# reached): the API's read-your-writes waiters wake on it instead of polling.
+PROJECTED_CHANNEL = "watchlist_projected"
 # The shape of a generation: its tables and how they hold what they hold. A change to
 # either raises it, and a projector that finds the live generation at another format
 # replays the log into a new one and swaps it in: read models are disposable.

@@ -7,10 +7,14 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 from uuid import UUID
 
-from projector import queries
+from psycopg import Connection, sql
+
+from projector import queries, tables
 from watchlist.application import Watchlist
 from watchlist.views import Principal
 
@@ -37,12 +41,18 @@ class _Waiter:
 class ProjectionWatch:
     """How far the projector has got, for every waiting request at the cost of one query.
 
-    While anyone waits, one thread reads the read models' position every few
-    milliseconds and wakes each waiter whose write it has reached. Nobody waiting,
-    nothing is read. A waiter holds no connection and, when async, no thread.
+    While anyone waits, one thread listens for the projector's announcement of each
+    batch it commits (``tables.PROJECTED_CHANNEL``), reads the read models' position
+    then, and wakes each waiter whose write it has reached. It reads it every
+    ``interval`` seconds too, should an announcement be missed (a projector of an
+    older version, a connection lost). Nobody waiting, nothing is read. A waiter holds
+    no connection and, when async, no thread.
+
+    It used to read the position every 5 ms while anyone waited: at 200 reports/s
+    answered once projected, 0.55 ms of the API's CPU per report.
     """
 
-    def __init__(self, watchlist: Watchlist, interval: float = 0.005) -> None:
+    def __init__(self, watchlist: Watchlist, interval: float = 0.1) -> None:
         self._watchlist, self._interval = watchlist, interval
         self._lock = threading.Condition()
         self._waiters: set[_Waiter] = set()
@@ -50,6 +60,11 @@ class ProjectionWatch:
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="projection-watch", daemon=True)
         self._thread.start()
+
+    @property
+    def position(self) -> int:
+        """The projected position the watch last read."""
+        return self._position
 
     def wait(self, position: int, timeout: float) -> bool:
         """Block until ``position`` is projected (True) or ``timeout`` passes (False)."""
@@ -114,12 +129,27 @@ class ProjectionWatch:
                     return
             try:
                 # One connection, held while anyone waits: no pool check per reading.
-                with self._watchlist.holding_connection():
+                with self._watchlist.holding_connection(), self._listening() as conn:
                     while self._settle():
-                        time.sleep(self._interval)
+                        for _ in conn.notifies(timeout=self._interval, stop_after=1):
+                            pass
             except Exception:  # the database is away: the waiters time out, we try again
                 log.exception("reading the projected position failed")
                 time.sleep(0.5)
+
+    @contextmanager
+    def _listening(self) -> Iterator[Connection[Any]]:
+        """The held connection, listening to the projector while the block runs: a batch
+        committed after ``LISTEN`` is announced; one before, the first read finds."""
+        channel = sql.Identifier(tables.PROJECTED_CHANNEL)
+        with self._watchlist.connection() as conn:
+            conn.execute(sql.SQL("LISTEN {}").format(channel))
+            try:
+                yield conn
+            finally:
+                conn.execute(sql.SQL("UNLISTEN {}").format(channel))
+                for _ in conn.notifies(timeout=0):  # none left for the pool's next borrower
+                    pass
 
     def _settle(self) -> bool:
         """Read the position once and wake whom it reaches; whether anyone still waits."""
