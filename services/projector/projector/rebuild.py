@@ -57,7 +57,7 @@ def rebuild(database: Database, taxonomy: Taxonomy, batch_size: int = REPLAY_BAT
                     "swapped_at = now()",
                     (generation,),
                 )
-                conn.execute("SELECT pg_notify(%s, %s)", (tables.PROJECTED_CHANNEL, str(position)))
+                tables.announce(conn, position)
             if replaced is not None:
                 tables.drop_generation(conn, replaced)
     finally:

@@ -159,8 +159,7 @@ class ProjectorRunner:
             end = batch[-1].id
             if todo:  # the collector is off while following (see following.IdleCollector)
                 self.projection.apply(conn, decode(todo))
-                # Delivered when the batch commits: the API's waiters read the position then.
-                conn.execute("SELECT pg_notify(%s, %s)", (tables.PROJECTED_CHANNEL, str(end)))
+                tables.announce(conn, end)
             return self.chain.extend(conn, end, known=(done[0], todo)) < end
 
     def _chain_step(self, conn: psycopg.Connection[Any]) -> bool:

@@ -250,6 +250,12 @@ def use_generation(conn: Connection[Any], generation: int) -> None:
     )
 
 
+def announce(conn: Connection[Any], position: int) -> None:
+    """Tell the API's waiters that the read models reach ``position``: delivered when the
+    caller's transaction commits (``PROJECTED_CHANNEL``)."""
+    conn.execute("SELECT pg_notify(%s, %s)", (PROJECTED_CHANNEL, str(position)))
+
+
 def vacuum_generation(conn: Connection[Any], generation: int) -> None:
     """VACUUM (ANALYZE) every table of a generation filled in one go, before it goes live.
 
