@@ -105,3 +105,26 @@ def test_unknown_firm_is_404(client, member):
 
     assert answer.status_code == 404
     assert answer.json()["type"] == "urn:watchlist:problem:not-found"
+
+
+@pytest.mark.parametrize("autocommit", [True, False], ids=["autocommit", "in a transaction"])
+def test_indexed_reads_are_planned_with_sequential_scans_off_and_leave_the_connection_as_it_was(
+    client, member, report_body, database, autocommit
+):
+    _report(client, member, report_body)
+
+    def settings_seen(schema: str) -> str:  # what the planner of a search works under
+        return (
+            "SELECT p.generation, t.position, current_setting('enable_seqscan'), "
+            "current_setting('jit'), current_setting('plan_cache_mode') "
+            f"FROM {tables.POINTER} p CROSS JOIN {schema}.tracking t"
+        )
+
+    with psycopg.connect(database.url, autocommit=autocommit) as conn:
+        rows = live.read_by_index(conn, settings_seen, {})
+        conn.commit()
+        after = conn.execute("SHOW enable_seqscan").fetchone(), conn.execute("SHOW jit").fetchone()
+
+    assert rows[0][1] == _projected(database)
+    assert rows[0][2:] == ("off", "off", "force_generic_plan")
+    assert after == (("on",), ("on",))

@@ -69,9 +69,20 @@ def read_by_index(conn: Connection[Any], statement: Callable[[str], str], params
     settings come first in each call's transaction, so that a plan made again
     (after an ``ANALYZE``, say) is made under them too; inside the caller's
     transaction they hold to its end.
+
+    On an autocommit connection (the API's) the two statements go in one pipeline:
+    the server runs what it receives before a sync in one implicit transaction, so
+    the settings hold for the statement and end with it, in one round trip where a
+    transaction of its own took four (``BEGIN``, the settings, the statement,
+    ``COMMIT``).
     """
 
     def run(cur: psycopg.Cursor[Any], s: str) -> list[Row]:
+        if conn.autocommit:
+            with conn.pipeline():
+                cur.execute(_INDEX_ONLY)
+                cur.execute(statement(s), params, prepare=True)
+            return cur.fetchall()
         with conn.transaction():
             cur.execute(_INDEX_ONLY)
             return cur.execute(statement(s), params, prepare=True).fetchall()

@@ -11,7 +11,9 @@ does not also hold, except the data keys, which must live outside the log.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+import time
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import cache
 from typing import Any
@@ -40,8 +42,10 @@ from psycopg import Connection, Cursor
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+from psycopg_pool import ConnectionPool
 
 Statement = tuple[str, Sequence[Any]]
+CHECK_AFTER_IDLE_SECONDS = 1.0  # see CheckAfterIdle
 
 
 def insert_rows(
@@ -185,11 +189,48 @@ LIBRARY_ERRORS: list[tuple[type[psycopg.Error], type[PersistenceError]]] = [
 ]
 
 
+class CheckAfterIdle:
+    """The pool's check of a connection it lends, made only if the connection sat idle.
+
+    With ``POSTGRES_PRE_PING`` the pool checks every connection it lends with a
+    round trip. Under load a connection is lent again within milliseconds, and
+    the check was a third of the round trips of a profile read. A connection
+    last lent more than ``seconds`` ago (or never) is still checked, and
+    replaced if the server dropped it meanwhile: a restart or an idle timeout
+    is found before a request meets it. One that died within the last
+    ``seconds`` fails its request, as it would have failed the request that
+    used it a moment before.
+
+    It counts from when the connection was last lent, not returned: the pool
+    would run a ``reset`` callback in a worker thread on every return, a thread
+    hop dearer than the check. A connection held long (a writer's) is checked
+    when it is lent again, as one in doubt should be.
+    """
+
+    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._seconds, self._clock = seconds, clock
+        self._lent: weakref.WeakKeyDictionary[Connection[Any], float] = weakref.WeakKeyDictionary()
+
+    def __call__(self, conn: Connection[Any]) -> None:
+        """Raises, as the pool's own check does, if a connection in doubt does not answer."""
+        now = self._clock()
+        lent, self._lent[conn] = self._lent.get(conn), now
+        if lent is None or now - lent > self._seconds:
+            ConnectionPool.check_connection(conn)
+
+    def install(self, pool: ConnectionPool[Any]) -> None:
+        # psycopg_pool takes a check only as a constructor argument, and eventsourcing
+        # constructs the pool: set it before the pool lends its first connection.
+        pool._check = self  # noqa: SLF001
+
+
 class WatchlistRecorder(PostgresApplicationRecorder):
     """The application recorder, plus the write side's tables in the same transaction."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.datastore.pre_ping:
+            CheckAfterIdle(CHECK_AFTER_IDLE_SECONDS).install(self.datastore.pool)
         # The library sends events as one array of a composite type, in text: quoting each
         # event's JSON state in Python costs more than the database's work. Four binary
         # arrays, unnested in the same order, insert the same rows in the same order.
