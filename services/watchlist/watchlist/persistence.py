@@ -221,7 +221,7 @@ class CheckAfterIdle:
     def install(self, pool: ConnectionPool[Any]) -> None:
         # psycopg_pool takes a check only as a constructor argument, and eventsourcing
         # constructs the pool: set it before the pool lends its first connection.
-        pool._check = self  # noqa: SLF001
+        pool._check = self
 
 
 class WatchlistRecorder(PostgresApplicationRecorder):

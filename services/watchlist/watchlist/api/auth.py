@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import inspect
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,9 +11,7 @@ import anyio.to_thread
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.types import Guard
 
 from watchlist.domain.organisation import Role
 from watchlist.views import Principal
@@ -88,10 +85,18 @@ class BearerKeyAuthentication(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=token)
 
 
-def allow(*roles: Role) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
-    """A guard admitting only keys of the given roles."""
+AsyncGuard = Callable[[ASGIConnection[Any, Any, Any, Any], Any], Awaitable[None]]
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+
+def allow(*roles: Role) -> AsyncGuard:
+    """A guard admitting only keys of the given roles.
+
+    A coroutine, so that it runs on the event loop: Litestar runs a plain function
+    guard in a worker thread, and the hop there and back costs more than the role
+    check itself (on the firm reads, one more thread hop per request).
+    """
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: Any) -> None:
         principal: Principal = connection.user
         if principal.role not in roles:
             raise PermissionDeniedException(
@@ -101,33 +106,21 @@ def allow(*roles: Role) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRou
     return guard
 
 
-AsyncGuard = Callable[[ASGIConnection[Any, Any, Any, Any], Any], Awaitable[None]]
-
-
-def on_the_loop(guard: Guard) -> AsyncGuard:
-    """The guard as a coroutine: Litestar runs a plain function in a worker thread, and a
-    hop there and back costs more than the role check itself."""
-
-    async def check(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) -> None:
-        if inspect.isawaitable(refused := guard(connection, handler)):  # a coroutine already
-            await refused
-
-    return check
-
-
 def guard_first(
-    guard: AsyncGuard, hook: Callable[[Request[Any, Any, Any]], Awaitable[None]]
+    guard: AsyncGuard, hook: Callable[[Request[Any, Any, Any]], Awaitable[None]] | None = None
 ) -> Callable[[Request[Any, Any, Any]], Awaitable[None]]:
-    """``guard``, then ``hook``, as one ``before_request`` hook: the role is still checked
-    before the body is read, as a guard would be.
+    """``guard``, then ``hook`` if given, as one ``before_request`` hook: the role is
+    still checked before the body is read or the handler runs, as a guard would be.
 
-    For the route every submission takes: Litestar hands each guard its own copy of the
-    route handler, made per request (``copy.copy`` of an object of some sixty slots),
-    which cost more than the role check and the JSON check together.
+    For the routes most requests take (a submission, a firm's profile, a search):
+    Litestar hands each guard its own copy of the route handler, made per request
+    (``copy.copy`` of an object of some sixty slots), which cost more than the role
+    check and the JSON check together.
     """
 
     async def check(request: Request[Any, Any, Any]) -> None:
         await guard(request, request.route_handler)
-        await hook(request)
+        if hook is not None:
+            await hook(request)
 
     return check

@@ -16,7 +16,7 @@ from projector import queries
 from projector import search as firm_search
 from projector.profile import Profile
 from projector.risk import Level
-from watchlist.api.auth import allow
+from watchlist.api.auth import allow, guard_first
 from watchlist.api.examples import EXAMPLE_FIRM_PAGE, EXAMPLE_PROFILE
 from watchlist.api.openapi import responses
 from watchlist.api.problems import problem
@@ -24,6 +24,7 @@ from watchlist.application import Watchlist
 from watchlist.views import Principal
 
 READERS = allow("reporter", "investigator", "auditor", "admin")
+READERS_FIRST = guard_first(READERS)  # the hot reads: see guard_first
 
 
 def _moved(moved: queries.Moved, path: str) -> Response[Any]:
@@ -77,7 +78,7 @@ class FirmController(Controller):
         "/",
         operation_id="searchFirms",
         summary="Find firms by name or identifier",
-        guards=[READERS],
+        before_request=READERS_FIRST,
         sync_to_thread=True,
         responses=responses(
             200, firm_search.FirmPage, EXAMPLE_FIRM_PAGE, "matching firms", 400, 401, 403, 422
@@ -110,7 +111,7 @@ class FirmController(Controller):
         "/{firm_id:uuid}",
         operation_id="getFirm",
         summary="A firm's profile, live or as of a log position or time",
-        guards=[READERS],
+        before_request=READERS_FIRST,
         sync_to_thread=True,
         responses=responses(200, Profile, EXAMPLE_PROFILE, "the profile", 400, 401, 403, 404),
     )

@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 
-from watchlist.api.auth import allow, guard_first, on_the_loop
+from watchlist.api.auth import allow, guard_first
 from watchlist.api.body import StrictBody, expect_json
 from watchlist.api.examples import (
     EXAMPLE_PAGE,
@@ -36,9 +36,9 @@ from watchlist.group_commit import GroupCommit
 from watchlist.submissions import Submission
 from watchlist.views import Principal, Recorded, ReportPage, ReportRecord
 
-WRITERS = on_the_loop(allow("reporter", "admin"))
-READERS = on_the_loop(allow("reporter", "investigator", "auditor", "admin"))
-ADMINS = on_the_loop(allow("admin"))
+WRITERS = allow("reporter", "admin")
+READERS = allow("reporter", "investigator", "auditor", "admin")
+ADMINS = allow("admin")
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
