@@ -24,6 +24,7 @@ from eventsourcing.persistence import Notification
 from psycopg.rows import tuple_row
 
 from watchlist.audit import chain
+from watchlist.persistence import SCHEMA_LOCK
 
 # Events chained at most per transaction from the stored log, when the chain trails it.
 STEP = 2000
@@ -46,7 +47,7 @@ APPEND_ONLY = ("watchlist_chain", "watchlist_checkpoints")
 
 def ensure_tables(conn: psycopg.Connection[Any]) -> None:
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('watchlist_chain'))")
+        conn.execute(SCHEMA_LOCK)  # the write side's creators replace the function too
         for statement in DDL:
             conn.execute(statement)
         for table in APPEND_ONLY:

@@ -101,6 +101,13 @@ class MsgspecMapper(Mapper[UUID]):
         return event
 
 
+# Every process that creates the shared schema takes this lock first, in the creating
+# transaction: the write side here, the projector's audit chain (projector/chain.py).
+# Both make or replace the function ``watchlist_append_only``, and two concurrent
+# CREATE OR REPLACE of one function fail ("tuple concurrently updated"), as do two
+# CREATE IF NOT EXISTS of one table.
+SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('watchlist_tables'))"
+
 # Every transaction locks the events table before the write side's tables (see
 # ``WatchlistRecorder.insert_events``), so these statements, run by every process as it
 # starts, do too: a trigger or an index made or replaced locks its table even when it
@@ -317,8 +324,7 @@ class WatchlistRecorder(PostgresApplicationRecorder):
     def create_table(self) -> None:
         super().create_table()
         with self.datastore.transaction(commit=True) as curs:
-            # One creator at a time: concurrent CREATE IF NOT EXISTS can still collide.
-            curs.execute("SELECT pg_advisory_xact_lock(hashtext('watchlist_tables'))")
+            curs.execute(SCHEMA_LOCK)
             for statement in TABLES:
                 curs.execute(statement)
 
