@@ -201,7 +201,7 @@ class CheckAfterIdle:
 
     With ``POSTGRES_PRE_PING`` the pool checks every connection it lends with a
     round trip. Under load a connection is lent again within milliseconds, and
-    the check was a third of the round trips of a profile read. A connection
+    the check was one of a profile read's two round trips. A connection
     last lent more than ``seconds`` ago (or never) is still checked, and
     replaced if the server dropped it meanwhile: a restart or an idle timeout
     is found before a request meets it. One that died within the last
