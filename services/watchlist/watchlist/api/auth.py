@@ -106,6 +106,10 @@ def allow(*roles: Role) -> AsyncGuard:
     return guard
 
 
+# Every role reads reports and firms (what each may see is the queries' business).
+READERS = allow("reporter", "investigator", "auditor", "admin")
+
+
 def guard_first(
     guard: AsyncGuard, hook: Callable[[Request[Any, Any, Any]], Awaitable[None]] | None = None
 ) -> Callable[[Request[Any, Any, Any]], Awaitable[None]]:

@@ -16,14 +16,13 @@ from projector import queries
 from projector import search as firm_search
 from projector.profile import Profile
 from projector.risk import Level
-from watchlist.api.auth import allow, guard_first
+from watchlist.api.auth import READERS, guard_first
 from watchlist.api.examples import EXAMPLE_FIRM_PAGE, EXAMPLE_PROFILE
 from watchlist.api.openapi import responses
 from watchlist.api.problems import problem
 from watchlist.application import Watchlist
 from watchlist.views import Principal
 
-READERS = allow("reporter", "investigator", "auditor", "admin")
 READERS_FIRST = guard_first(READERS)  # the hot reads: see guard_first
 
 

@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 
-from watchlist.api.auth import allow, guard_first
+from watchlist.api.auth import READERS, allow, guard_first
 from watchlist.api.body import StrictBody, expect_json
 from watchlist.api.examples import (
     EXAMPLE_PAGE,
@@ -37,7 +37,6 @@ from watchlist.submissions import Submission
 from watchlist.views import Principal, Recorded, ReportPage, ReportRecord
 
 WRITERS = allow("reporter", "admin")
-READERS = allow("reporter", "investigator", "auditor", "admin")
 ADMINS = allow("admin")
 IdempotencyKey = Annotated[
     str | None,
