@@ -126,6 +126,34 @@ def test_a_rebuilt_generation_goes_live_vacuumed_and_analyzed(client, member, da
     assert [name for name, _, analyzed in rows if not analyzed] == []
 
 
+def test_a_rebuilt_generation_has_every_key_and_index_the_live_one_has(
+    client, member, database, watchlist
+):
+    """A replay adds the primary keys and indexes after filling the tables; the projector's
+    upserts and the API's reads then find the same ones as on a generation made whole."""
+    _firm(client, member, ["Indexed After Replay"], "+7 701 000 00 14")
+
+    def indexes(conn, generation):
+        rows = conn.execute(
+            "SELECT indexname, replace(indexdef, %s, 'g') FROM pg_indexes WHERE schemaname = %s",
+            (tables.schema_name(generation), tables.schema_name(generation)),
+        ).fetchall()
+        return dict(rows)
+
+    done = rebuild(database, watchlist.taxonomy)
+    with psycopg.connect(database.url, autocommit=True) as conn:
+        tables.ensure_pointer(conn)
+        whole = tables.create_generation(conn)
+        try:
+            expected, rebuilt = indexes(conn, whole), indexes(conn, done.generation)
+        finally:
+            tables.drop_generation(conn, whole)
+    assert "firms_pkey" in expected
+    assert "memberships_by_firm" in expected
+    assert expected["memberships_pkey"].endswith("(view, report_id)")
+    assert rebuilt == expected
+
+
 def test_projector_replays_read_models_built_in_an_older_format(
     client, member, database, projector
 ):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,12 +80,29 @@ def build(
     replay = Replay(projection)
     with collector_paused(), conn.transaction(), conn.cursor() as cur:
         tables.use_generation(conn, generation)
-        while batch := recorder.select_notifications(
-            start=replay.position, limit=batch_size, stop=up_to, inclusive_of_start=False
-        ):
+        for batch in _read_ahead(recorder, batch_size, up_to):
             replay.add(cur, decode(batch))
         replay.finish(cur)
     return generation, replay.position, replay.events
+
+
+def _read_ahead(recorder: Any, batch_size: int, up_to: int | None) -> Iterator[list[Any]]:
+    """The log from its start, a batch at a time; the next batch is read while the caller
+    folds this one (the read waits on the server, and the wait lets go of the GIL)."""
+
+    def read(after: int) -> list[Any]:
+        return list(
+            recorder.select_notifications(
+                start=after, limit=batch_size, stop=up_to, inclusive_of_start=False
+            )
+        )
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-read") as reader:
+        batch = read(0)
+        while batch:
+            following = reader.submit(read, batch[-1].id)
+            yield batch
+            batch = following.result()
 
 
 def dump(conn: psycopg.Connection[Any], generation: int) -> dict[str, list[tuple[Any, ...]]]:

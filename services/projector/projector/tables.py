@@ -38,11 +38,11 @@ GENERATION_DDL = [
         updated_at timestamptz NOT NULL DEFAULT now())""",
     "INSERT INTO tracking (position) VALUES (0)",
     """CREATE TABLE organisations (
-        organisation_id uuid PRIMARY KEY,
+        organisation_id uuid NOT NULL,
         name text NOT NULL)""",
     # The current state of every report, as the log last left it.
     """CREATE TABLE reports (
-        report_id uuid PRIMARY KEY,
+        report_id uuid NOT NULL,
         organisation_id uuid NOT NULL,
         sharing text NOT NULL,
         status text NOT NULL,
@@ -52,11 +52,10 @@ GENERATION_DDL = [
     # Normalised match keys of each report's current version.
     """CREATE TABLE report_keys (
         report_id uuid NOT NULL,
-        key text NOT NULL,
-        PRIMARY KEY (report_id, key))""",
+        key text NOT NULL)""",
     # One row per event about a report or a firm: the timeline, and what profiles fold.
     """CREATE TABLE entries (
-        position bigint PRIMARY KEY,
+        position bigint NOT NULL,
         time timestamptz NOT NULL,
         kind text NOT NULL,
         report_id uuid,
@@ -73,15 +72,13 @@ GENERATION_DDL = [
         a uuid NOT NULL,
         b uuid NOT NULL,
         kind text NOT NULL,
-        position bigint NOT NULL,
-        PRIMARY KEY (a, b))""",
+        position bigint NOT NULL)""",
     # Which firm each report belongs to, per view: 'partners' (shared reports only)
     # or an organisation's own view (shared reports and its private ones).
     """CREATE TABLE memberships (
         view text NOT NULL,
         report_id uuid NOT NULL,
-        firm_id uuid NOT NULL,
-        PRIMARY KEY (view, report_id))""",
+        firm_id uuid NOT NULL)""",
     """CREATE TABLE firms (
         view text NOT NULL,
         firm_id uuid NOT NULL,
@@ -92,44 +89,57 @@ GENERATION_DDL = [
         score double precision NOT NULL,
         organisations integer NOT NULL,
         profile bytea NOT NULL,
-        as_of_position bigint NOT NULL,
-        PRIMARY KEY (view, firm_id))""",
+        as_of_position bigint NOT NULL)""",
     """CREATE TABLE firm_names (
         view text NOT NULL,
         firm_id uuid NOT NULL,
-        name text NOT NULL,
-        PRIMARY KEY (view, firm_id, name))""",
+        name text NOT NULL)""",
     # The identifier keys a firm's profile shows (phones, BINs, sites...): what a search
     # for an identifier looks up, one row per firm, however many reports repeat the key.
     """CREATE TABLE firm_keys (
         view text NOT NULL,
         firm_id uuid NOT NULL,
-        key text NOT NULL,
-        PRIMARY KEY (view, firm_id, key))""",
+        key text NOT NULL)""",
     # The words of each firm's names (projector/words.py), with the firm's level, so that
     # a search taking the first firms a common word names takes the riskiest.
     """CREATE TABLE firm_words (
         view text NOT NULL,
         firm_id uuid NOT NULL,
         word text NOT NULL,
-        level_rank smallint NOT NULL,
-        PRIMARY KEY (view, firm_id, word))""",
+        level_rank smallint NOT NULL)""",
     # Every word of a firm name, and how many firms bear it, per view: a search reads the
     # counts of the views its viewer sees, so no private name shows through them.
     """CREATE TABLE name_words (
         view text NOT NULL,
         word text NOT NULL,
-        firms integer NOT NULL,
-        PRIMARY KEY (view, word))""",
+        firms integer NOT NULL)""",
     # Partner-view firms that an organisation's private reports reshape in its own view.
     """CREATE TABLE overridden (
         view text NOT NULL,
-        firm_id uuid NOT NULL,
-        PRIMARY KEY (view, firm_id))""",
+        firm_id uuid NOT NULL)""",
 ]
 
 
-# Secondary indexes, apart: a replay fills empty tables first and indexes them once after.
+# Primary keys and secondary indexes, apart from the tables: a replay fills empty tables
+# first and builds each index once after, in one sort, rather than row by row. The keys
+# are added first, so a duplicate a replay made fails it there, as an insert would.
+GENERATION_KEYS = [
+    f"ALTER TABLE {table} ADD PRIMARY KEY ({columns})"
+    for table, columns in {
+        "organisations": "organisation_id",
+        "reports": "report_id",
+        "report_keys": "report_id, key",
+        "entries": "position",
+        "decisions": "a, b",
+        "memberships": "view, report_id",
+        "firms": "view, firm_id",
+        "firm_names": "view, firm_id, name",
+        "firm_keys": "view, firm_id, key",
+        "firm_words": "view, firm_id, word",
+        "name_words": "view, word",
+        "overridden": "view, firm_id",
+    }.items()
+]
 GENERATION_INDEXES = [
     "CREATE INDEX report_keys_by_key ON report_keys (key)",
     "CREATE INDEX entries_by_report ON entries (report_id, position)",
@@ -148,6 +158,8 @@ GENERATION_INDEXES = [
     "CREATE INDEX firms_by_level ON firms (view, level_rank, firm_id)",
     "CREATE INDEX overridden_by_firm ON overridden (firm_id)",
 ]
+
+_INDEXES = GENERATION_KEYS + GENERATION_INDEXES
 
 
 def schema_name(generation: int) -> str:
@@ -169,7 +181,7 @@ def live_generation(conn: Connection[Any]) -> int | None:
 
 def create_generation(conn: Connection[Any], *, indexes: bool = True) -> int:
     """A new, empty generation schema; not live until swapped in. Without ``indexes`` its
-    secondary indexes wait for ``create_indexes``."""
+    primary keys and secondary indexes wait for ``create_indexes``."""
     with conn.transaction():
         with conn.cursor(row_factory=tuple_row) as cur:
             row = cur.execute(
@@ -187,7 +199,7 @@ def create_generation(conn: Connection[Any], *, indexes: bool = True) -> int:
             )
         )
         conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(schema))
-        for statement in GENERATION_DDL + (GENERATION_INDEXES if indexes else []):
+        for statement in GENERATION_DDL + (_INDEXES if indexes else []):
             conn.execute(statement)
         for statement in _storage(conn):
             conn.execute(statement)
@@ -209,8 +221,9 @@ def format_of(conn: Connection[Any], generation: int) -> int | None:
 
 
 def create_indexes(conn: Connection[Any]) -> None:
-    """The secondary indexes of the generation on the search_path, built in one pass each."""
-    for statement in GENERATION_INDEXES:
+    """The primary keys and secondary indexes of the generation on the search_path, each
+    built in one pass over its full table."""
+    for statement in _INDEXES:
         conn.execute(statement)
 
 
