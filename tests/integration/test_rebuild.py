@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 
 import psycopg
+import pytest
 
 from projector import tables
 from projector.following import event_recorder
@@ -85,6 +87,42 @@ def test_rebuild_matches_the_live_read_models_row_for_row_twice(
                 tables.drop_generation(conn, second)
     finally:
         recorder.datastore.close()
+
+
+def _generations(database):
+    with psycopg.connect(database.url, autocommit=True) as conn:
+        schemas = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s ORDER BY 1",
+            (f"{tables.SCHEMA_PREFIX}%",),
+        ).fetchall()
+        return tables.live_generation(conn), [name for (name,) in schemas]
+
+
+@pytest.mark.parametrize(
+    ("failing", "error"),
+    [("forked", "second renderer failed"), ("rebuilding", "rendering failed here")],
+)
+def test_a_rebuild_whose_rendering_fails_leaves_the_live_read_models_alone(
+    client, member, database, watchlist, monkeypatch, failing, error
+):
+    """Either of the two processes that render the firms fails: the rebuild says so, the
+    read models in use stay, and the new generation, half filled, is gone."""
+    for n in (15, 16):
+        _firm(client, member, [f"Half Rendered {n}"], f"+7 701 000 00 {n}")
+    rebuilding, real = os.getpid(), Projection.render
+
+    def render(self, *args):
+        if ("rebuilding" if os.getpid() == rebuilding else "forked") == failing:
+            raise RuntimeError("rendering failed here")
+        return real(self, *args)
+
+    monkeypatch.setattr(Projection, "render", render)
+    before = _generations(database)
+
+    with pytest.raises(RuntimeError, match=error):
+        rebuild(database, watchlist.taxonomy)
+
+    assert _generations(database) == before
 
 
 def test_rebuild_swaps_in_while_the_api_serves_and_links_survive(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -78,11 +79,17 @@ def build(
     tables.ensure_pointer(conn)
     generation = tables.create_generation(conn, indexes=False)
     replay = Replay(projection)
-    with collector_paused(), conn.transaction(), conn.cursor() as cur:
-        tables.use_generation(conn, generation)
-        for batch in _read_ahead(recorder, batch_size, up_to):
-            replay.add(cur, decode(batch))
-        replay.finish(cur)
+    try:
+        with collector_paused(), conn.transaction(), conn.cursor() as cur:
+            tables.use_generation(conn, generation)
+            for batch in _read_ahead(recorder, batch_size, up_to):
+                replay.add(cur, decode(batch))
+            replay.finish(cur, generation)
+    except BaseException:
+        # Its tables were committed empty, and a second renderer may have filled some.
+        with contextlib.suppress(psycopg.Error):
+            tables.drop_generation(conn, generation)
+        raise
     return generation, replay.position, replay.events
 
 

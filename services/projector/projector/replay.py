@@ -14,11 +14,18 @@ reports, so a replay and the live read models agree row for row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from psycopg import Cursor
+import psycopg
+from psycopg import Connection, Cursor
+from psycopg.conninfo import make_conninfo
 
 from projector import entries as stored_entries
 from projector import tables, words
@@ -52,10 +59,16 @@ class Replay:
             self.position = batch[-1][0]
             self.events += len(batch)
 
-    def finish(self, cur: Cursor[Any]) -> None:
-        """Write the facts, render every firm in every view, index, and record the position."""
+    def finish(self, cur: Cursor[Any], generation: int) -> None:
+        """Write the facts, render every firm in every view, index, and record the position.
+
+        Rendering is a pure function of what the fold holds, and the firms' rows are
+        most of what a replay writes: a second process, forked with the fold in its
+        memory, renders half of the groups and writes their rows on a connection of its
+        own (the generation's tables are committed, and nothing reads them until the
+        swap) while this one renders and writes the other half.
+        """
         facts = self.facts
-        Projection.write_facts(cur, facts, upsert=False)
         decisions = sorted(facts.decisions.items(), key=lambda item: item[1][1])
         links = [pair for pair, (kind, _) in decisions if kind == "linked"]
         separations = [pair for pair, (kind, _) in decisions if kind == "separated"]
@@ -64,15 +77,82 @@ class Replay:
         ]
         keys = {r: sorted(found) for r, found in facts.keys.items()}
         timelines = Timelines(self.states, self.firm_facts)
-        rows = Rows()
-        for group in Projection.groups(reports, keys, links):
-            self.projection.render(group, keys, links, separations, timelines, rows)
-            if len(rows.firms) >= FLUSH_ROWS:
-                rows.write(cur, count_words=False)
-                rows = Rows()
-        rows.write(cur, count_words=False)
+
+        def render(into: Cursor[Any], groups: list[list[tuple[Any, ...]]]) -> None:
+            rows = Rows()
+            for group in groups:
+                self.projection.render(group, keys, links, separations, timelines, rows)
+                if len(rows.firms) >= FLUSH_ROWS:
+                    rows.write(into, count_words=False)
+                    rows = Rows()
+            rows.write(into, count_words=False)
+
+        ours, theirs = _halves(Projection.groups(reports, keys, links))
+        if theirs:
+            with forked(cur.connection, generation, lambda other: render(other, theirs)) as done:
+                Projection.write_facts(cur, facts, upsert=False)
+                render(cur, ours)
+                done()
+        else:  # one group or none: nothing to share
+            Projection.write_facts(cur, facts, upsert=False)
+            render(cur, ours)
         words.count_all(cur)
         # Each index built from the full table in one sort, rather than row by row.
         cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
         tables.create_indexes(cur.connection)
         cur.execute("UPDATE tracking SET position = %s, updated_at = now()", (self.position,))
+
+
+def _halves(groups: list[list[Any]]) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Groups in two halves of about as many reports each, the largest placed first."""
+    halves: tuple[list[list[Any]], list[list[Any]]] = ([], [])
+    sizes = [0, 0]
+    for group in sorted(groups, key=len, reverse=True):
+        lighter = 0 if sizes[0] <= sizes[1] else 1
+        halves[lighter].append(group)
+        sizes[lighter] += len(group)
+    return halves
+
+
+@contextmanager
+def forked(
+    conn: Connection[Any], generation: int, work: Callable[[Cursor[Any]], None]
+) -> Iterator[Callable[[], None]]:
+    """Run ``work`` in a forked process, on a connection of its own to the generation, in
+    a transaction it commits; the caller goes on meanwhile and calls what this yields to
+    wait for it (and fail if it failed). Left early, the child is stopped, and what it
+    did not commit is rolled back with its connection.
+
+    The child uses none of the parent's connections or threads, leaves through
+    ``os._exit`` (no finalizer of an inherited object runs, so none closes a connection
+    the parent still uses), and says what failed on its standard error.
+    """
+    conninfo = make_conninfo(conn.info.dsn, password=conn.info.password or None)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's outcome is its exit status
+        status = 1
+        try:
+            with psycopg.connect(conninfo) as own, own.cursor() as cur:
+                tables.use_generation(own, generation)
+                work(cur)
+            status = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stderr.flush()
+            os._exit(status)
+    waited = False
+
+    def wait() -> None:
+        nonlocal waited
+        _, status = os.waitpid(pid, 0)
+        waited = True
+        if status != 0:
+            raise RuntimeError(f"the replay's second renderer failed (wait status {status})")
+
+    try:
+        yield wait
+    finally:
+        if not waited:
+            os.kill(pid, signal.SIGTERM)
+            os.waitpid(pid, 0)
