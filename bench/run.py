@@ -17,6 +17,7 @@ import io
 import json
 import os
 import platform
+import re
 import secrets
 import socket
 import subprocess
@@ -284,8 +285,9 @@ class Services:
         self.serve = subprocess.Popen(
             [WATCHLIST, "serve"], env=env, stdout=self.logs[0], stderr=subprocess.STDOUT
         )
+        self.projector_log = work / "projector.log"
         self.projector = subprocess.Popen(
-            [WATCHLIST, "projector", "--poll-interval", "0.5"],
+            [WATCHLIST, "projector", "--poll-interval", "0.5", "--slow-batch-ms", "100"],
             env=env,
             stdout=self.logs[1],
             stderr=subprocess.STDOUT,
@@ -302,6 +304,25 @@ class Services:
         said = (work / "serve.log").read_text()[-2000:]
         raise RuntimeError(f"watchlist serve did not start in 60 s; it said:\n{said}")
 
+    def slow_batches(self, since: int) -> tuple[int, dict[str, Any]]:
+        """The batches the projector logged as slow (over 100 ms) after byte ``since`` of
+        its log: (where its log ends, a summary of them)."""
+        with self.projector_log.open("rb") as file:
+            file.seek(since)
+            text = file.read()
+        found = [
+            {k: int(v) for k, v in m.groupdict().items()}
+            for m in _SLOW.finditer(text.decode(errors="replace"))
+        ]
+        phases = ("start", "apply", "chain", "commit")
+        return since + len(text), {
+            "count": len(found),
+            "events": sum(f["events"] for f in found),
+            "joined_in_place": sum(f["joined"] for f in found),
+            "ms_by_phase": {p: sum(f[p] for f in found) for p in phases},
+            "longest": sorted(found, key=lambda f: -f["ms"])[:5],
+        }
+
     def stop_projector(self) -> None:
         if self.projector.poll() is None:
             self.projector.terminate()
@@ -313,6 +334,13 @@ class Services:
         self.serve.wait(30)
         for file in self.logs:
             file.close()
+
+
+_SLOW = re.compile(
+    r"slow batch: (?P<events>\d+) events up to position \d+ in (?P<ms>\d+) ms "
+    r"\(start (?P<start>\d+), apply (?P<apply>\d+), of which (?P<joined>\d+) reports joined "
+    r"their firm in place; chain (?P<chain>\d+); commit (?P<commit>\d+)\)"
+)
 
 
 def caught_up(database: Database, timeout: float) -> float:
@@ -662,8 +690,10 @@ def measure_api(
         # imported log (a step at a time, see projector/chain.py) before the lag is measured.
         chained = caught_up(database, 1800)
         log(f"projector chained the log in {chained:.1f} s")
+        mark, _ = services.slow_batches(0)
         results["lag"] = measure_lag(services.port, members, data, size["lag"], database)
         results["lag"]["chain_catch_up_seconds"] = chained
+        _, results["lag"]["projector_slow_batches"] = services.slow_batches(mark)
         log(f"lag: p99 {results['lag']['p99_ms']:.1f} ms")
         results["lag"]["catch_up_seconds"] = caught_up(database, 1800)
         results["lag"]["baseline_commit"] = measure_commit_latency(

@@ -8,6 +8,7 @@ lock on the very connection it writes with, and standbys wait for it.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -44,6 +45,9 @@ class ProjectorRunner:
     chain: Chain
     batch_size: int = 1000
     poll_interval: float = 1.0
+    # A batch that takes longer than this from its first statement to its commit is
+    # logged, with where its time went: what a report waited for beyond the commit.
+    slow_batch_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         self.projection = Projection(self.taxonomy)
@@ -145,6 +149,8 @@ class ProjectorRunner:
             raise
 
     def _commit(self, conn: psycopg.Connection[Any], batch: Sequence[Notification]) -> bool:
+        times = [time.perf_counter()]
+        joined = self.projection.joined
         with conn.transaction():
             row = conn.execute(f"SELECT generation FROM {tables.POINTER} FOR SHARE").fetchone()
             assert row is not None
@@ -157,10 +163,31 @@ class ProjectorRunner:
             # After a rebuild's swap the new generation may be ahead of this subscription.
             todo = [n for n in batch if n.id > done[0]]
             end = batch[-1].id
+            times.append(time.perf_counter())
             if todo:  # the collector is off while following (see following.IdleCollector)
                 self.projection.apply(conn, decode(todo))
                 tables.announce(conn, end)
-            return self.chain.extend(conn, end, known=(done[0], todo)) < end
+            times.append(time.perf_counter())
+            behind = self.chain.extend(conn, end, known=(done[0], todo)) < end
+            times.append(time.perf_counter())
+        times.append(time.perf_counter())
+        if times[-1] - times[0] > self.slow_batch_seconds:
+            start, applied, chained, committed = (
+                round((b - a) * 1000) for a, b in itertools.pairwise(times)
+            )
+            log.warning(
+                "slow batch: %d events up to position %d in %d ms (start %d, apply %d, of "
+                "which %d reports joined their firm in place; chain %d; commit %d)",
+                len(todo),
+                end,
+                round((times[-1] - times[0]) * 1000),
+                start,
+                applied,
+                self.projection.joined - joined,
+                chained,
+                committed,
+            )
+        return behind
 
     def _chain_step(self, conn: psycopg.Connection[Any]) -> bool:
         """Chain one step of the log the read models hold; whether the chain still trails."""

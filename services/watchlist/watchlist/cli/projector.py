@@ -29,9 +29,20 @@ from watchlist.cli.server import projector_runner
     show_default=True,
     help="Seconds between polls when no notification arrives",
 )
+@click.option(
+    "--slow-batch-ms",
+    type=click.IntRange(1, None),
+    default=1000,
+    show_default=True,
+    help="Log each batch that takes longer than this, with where its time went",
+)
 @click.pass_context
 def projector(
-    ctx: click.Context, data_dir: Path | None, batch_size: int, poll_interval: float
+    ctx: click.Context,
+    data_dir: Path | None,
+    batch_size: int,
+    poll_interval: float,
+    slow_batch_ms: int,
 ) -> None:
     """Run the projector: follow the log and build the read models (until Ctrl-C)."""
     ctx.ensure_object(dict)
@@ -42,7 +53,12 @@ def projector(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     with session(data_dir) as runtime:
-        runner = projector_runner(runtime, batch_size=batch_size, poll_interval=poll_interval)
+        runner = projector_runner(
+            runtime,
+            batch_size=batch_size,
+            poll_interval=poll_interval,
+            slow_batch_seconds=slow_batch_ms / 1000,
+        )
         click.echo(f"projector following the log (batches of up to {batch_size})")
         runner.run(stop)
     click.echo("projector stopped")
