@@ -80,20 +80,34 @@ class Run:
             yield json.loads(r.body)
 
 
+# uvicorn closes a keep-alive connection idle for 5 s. A request written as it closes
+# meets a reset, not an answer: a connection idle this long is opened again instead.
+IDLE_SECONDS = 4.0
+
+
 class Connection:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.used = 0.0
 
     async def send(self, request: Request) -> tuple[int, bytes]:
+        if self.writer is not None and time.perf_counter() - self.used > IDLE_SECONDS:
+            self.close()
+        reused = self.writer is not None
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
-        self.writer.write(request.encode(f"{self.host}:{self.port}"))
-        status_line = await self.reader.readline()
+        try:
+            self.writer.write(request.encode(f"{self.host}:{self.port}"))
+            status_line = await self.reader.readline()
+        except (ConnectionResetError, BrokenPipeError):
+            if not reused:
+                raise
+            status_line = b""
         if not status_line:  # the server closed an idle connection: open another
-            self.writer = None
+            self.close()
             return await self.send(request)
         status = int(status_line.split()[1])
         length = 0
@@ -102,11 +116,13 @@ class Connection:
             if name.strip().lower() == "content-length":
                 length = int(value)
         body = await self.reader.readexactly(length) if length else b""
+        self.used = time.perf_counter()
         return status, body
 
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+        self.reader = self.writer = None
 
 
 async def closed_loop(
