@@ -17,7 +17,7 @@ from projector import tables
 from projector.following import collector_paused, decode, event_recorder
 from projector.profile import unpacked
 from projector.projection import Projection
-from projector.replay import Replay
+from projector.replay import Replay, entries_copy
 from projector.runner import LOCK_KEY
 from watchlist.database import Database
 from watchlist.domain.taxonomy import Taxonomy
@@ -82,8 +82,9 @@ def build(
     try:
         with collector_paused(), conn.transaction(), conn.cursor() as cur:
             tables.use_generation(conn, generation)
-            for batch in _read_ahead(recorder, batch_size, up_to):
-                replay.add(cur, decode(batch))
+            with entries_copy(cur) as entries:
+                for batch in _read_ahead(recorder, batch_size, up_to):
+                    replay.add(entries, decode(batch))
             replay.finish(cur, generation)
     except BaseException:
         # Its tables were committed empty, and a second renderer may have filled some.

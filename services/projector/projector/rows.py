@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from psycopg import Cursor, DataError
+from psycopg import Copy, Cursor, DataError
 
 from projector import words
 from projector.profile import Profile, packed
@@ -244,11 +244,16 @@ def copy_rows(cur: Cursor[Any], table: str, rows: Sequence[Sequence[Any]]) -> No
     """
     if rows:
         with cur.copy(f"COPY {table} FROM STDIN") as copy:
-            for row in rows:
-                try:
-                    copy.write_row(row)
-                except DataError:
-                    copy.write_row([storable(v) if isinstance(v, str) else v for v in row])
+            write_rows(copy, rows)
+
+
+def write_rows(copy: Copy, rows: Iterable[Sequence[Any]]) -> None:
+    """Rows into a COPY under way (see ``copy_rows``)."""
+    for row in rows:
+        try:
+            copy.write_row(row)
+        except DataError:
+            copy.write_row([storable(v) if isinstance(v, str) else v for v in row])
 
 
 def storable(text: str) -> str:
