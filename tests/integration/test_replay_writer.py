@@ -12,10 +12,10 @@ from projector.replay import _QueuedWriter
 
 
 def _copy(conn, rows):
-    with conn.cursor() as cur:
-        with cur.copy("COPY queued (n, text) FROM STDIN", writer=_QueuedWriter(cur)) as copy:
-            for row in rows:
-                copy.write_row(row)
+    cur = conn.cursor()
+    with cur.copy("COPY queued (n, text) FROM STDIN", writer=_QueuedWriter(cur)) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def test_every_row_arrives_in_order_across_many_buffers(database):
