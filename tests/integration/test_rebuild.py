@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections import Counter
 
@@ -122,6 +123,35 @@ def test_a_rebuild_whose_rendering_fails_leaves_the_live_read_models_alone(
     with pytest.raises(RuntimeError, match=error):
         rebuild(database, watchlist.taxonomy)
 
+    assert _generations(database) == before
+
+
+def test_a_failed_rebuild_stops_its_second_renderer_whatever_the_signal_handlers(
+    client, member, database, watchlist, monkeypatch
+):
+    """`watchlist projector` answers SIGTERM by setting a flag, and a forked renderer
+    inherits that until it sets its own: a rebuild that failed must not wait for it."""
+    _firm(client, member, ["Stopped Renderer 17"], "+7 701 000 00 17")
+    rebuilding, real = os.getpid(), Projection.render
+
+    def render(self, *args):
+        if os.getpid() == rebuilding:
+            raise RuntimeError("rendering failed here")
+        time.sleep(120)  # the forked renderer, unless it is stopped
+        return real(self, *args)
+
+    monkeypatch.setattr(Projection, "render", render)
+    before = _generations(database)
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        started = time.monotonic()
+        with pytest.raises(RuntimeError, match="rendering failed here"):
+            rebuild(database, watchlist.taxonomy)
+        took = time.monotonic() - started
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+    assert took < 60
     assert _generations(database) == before
 
 

@@ -5,7 +5,8 @@ models hold. Replayed that way, batch by batch, a large firm would be rendered
 again in every batch that adds to it, and its timeline read back each time. A
 replay instead keeps every report's state in memory, streams the timeline
 entries to their table as it reads the log, and at the end renders each firm
-once in every view; the secondary indexes are built after the tables are full.
+once in every view, in two processes; the primary keys and the secondary indexes
+are built after the tables are full.
 
 It folds and renders with the live projector's own code (``Facts.add``,
 ``Projection.groups`` and ``Projection.render``), on the same groups of
@@ -182,8 +183,9 @@ def forked(
 ) -> Iterator[Callable[[], None]]:
     """Run ``work`` in a forked process, on a connection of its own to the generation, in
     a transaction it commits; the caller goes on meanwhile and calls what this yields to
-    wait for it (and fail if it failed). Left early, the child is stopped, and what it
-    did not commit is rolled back with its connection.
+    wait for it (and fail if it failed). Left early, the child is killed (it may not
+    have dropped the parent's signal handlers yet), and what it did not commit is rolled
+    back with its connection.
 
     The child uses none of the parent's connections or threads, leaves through
     ``os._exit`` (no finalizer of an inherited object runs, so none closes a connection
@@ -193,6 +195,10 @@ def forked(
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child's outcome is its exit status
         status = 1
+        # The parent's handlers may only set a flag (`watchlist projector` stops that
+        # way): the child stops when it is told to, or with a Ctrl-C at the terminal.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         try:
             with psycopg.connect(conninfo) as own, own.cursor() as cur:
                 tables.use_generation(own, generation)
@@ -216,5 +222,5 @@ def forked(
         yield wait
     finally:
         if not waited:
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
