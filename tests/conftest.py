@@ -13,7 +13,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from watchlist.database import (
 from watchlist.domain.organisation import Role
 from watchlist.runtime import load_taxonomy
 from watchlist.settings import Settings
+from watchlist.views import Principal
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +64,25 @@ def own_database(database: Database, prefix: str) -> AbstractContextManager[Data
     """A database of its own on the tests' server, for tests that change the log itself;
     dropped at the end."""
     return scratch_database(database, prefix)
+
+
+@contextmanager
+def own_log(
+    database: Database, prefix: str, organisation: str
+) -> Iterator[tuple[Database, Watchlist, Principal]]:
+    """A database of its own (``own_database``), the application writing its log, and a
+    reporter of ``organisation``, registered in it; the application closed at the end."""
+    with own_database(database, prefix) as db:
+        app = Watchlist(
+            db.eventsourcing_env(), taxonomy=load_taxonomy(), master_key=secrets.token_bytes(32)
+        )
+        try:
+            registered = app.register_organisation(organisation, "KZ")
+            principal = app.authenticate(app.issue_key(registered, "reporter").key)
+            assert principal is not None
+            yield db, app, principal
+        finally:
+            app.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import time
 
 import msgspec
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from conftest import SIGNING_SEED, example_report, own_database
+from conftest import SIGNING_SEED, example_report, own_log
 from projector.chain import Chain
 from projector.runner import ProjectorRunner, run_in_thread, tracked_position
-from watchlist.application import Watchlist
 from watchlist.database import Database
 from watchlist.domain.contract import ReportBody
-from watchlist.runtime import load_taxonomy
 
 SLOW = re.compile(
     r"slow batch: (\d+) events up to position (\d+) in (\d+) ms \(start (\d+), apply (\d+), "
@@ -28,32 +25,24 @@ SLOW = re.compile(
 def _project(database: Database, slow_batch_seconds: float) -> int:
     """A log of an organisation, its key and three reports, followed by a projector whose
     batches are slow beyond ``slow_batch_seconds``: the log's head."""
-    with own_database(database, "watchlist_slow_") as db:
-        app = Watchlist(
-            db.eventsourcing_env(), taxonomy=load_taxonomy(), master_key=secrets.token_bytes(32)
+    with own_log(database, "watchlist_slow_", "Slow batch hotline") as (db, app, reporter):
+        for _ in range(3):
+            app.submit_report(reporter, msgspec.convert(example_report(), ReportBody))
+        chain = Chain(Ed25519PrivateKey.from_private_bytes(SIGNING_SEED), every=10, seconds=60)
+        runner = ProjectorRunner(
+            db, app.taxonomy, chain, poll_interval=0.1, slow_batch_seconds=slow_batch_seconds
         )
+        thread, stop = run_in_thread(runner)
         try:
-            organisation = app.register_organisation("Slow batch hotline", "KZ")
-            principal = app.authenticate(app.issue_key(organisation, "reporter").key)
-            for _ in range(3):
-                app.submit_report(principal, msgspec.convert(example_report(), ReportBody))
-            chain = Chain(Ed25519PrivateKey.from_private_bytes(SIGNING_SEED), every=10, seconds=60)
-            runner = ProjectorRunner(
-                db, app.taxonomy, chain, poll_interval=0.1, slow_batch_seconds=slow_batch_seconds
-            )
-            thread, stop = run_in_thread(runner)
-            try:
-                with psycopg.connect(db.url, autocommit=True) as conn:
-                    head = conn.execute("SELECT max(notification_id) FROM watchlist_events")
-                    head = head.fetchone()[0]
-                    deadline = time.monotonic() + 30
-                    while time.monotonic() < deadline and tracked_position(conn) < head:
-                        time.sleep(0.05)
-            finally:
-                stop.set()
-                thread.join(30)
+            with psycopg.connect(db.url, autocommit=True) as conn:
+                head = conn.execute("SELECT max(notification_id) FROM watchlist_events")
+                head = head.fetchone()[0]
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and tracked_position(conn) < head:
+                    time.sleep(0.05)
         finally:
-            app.close()
+            stop.set()
+            thread.join(30)
     return head
 
 
