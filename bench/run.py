@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import base64
 import gc
 import io
@@ -19,6 +20,7 @@ import os
 import platform
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -99,11 +101,14 @@ def log(message: str) -> None:
 def fresh_database(url: str | None, prefix: str = "watchlist_bench_") -> Iterator[Database]:
     """A new database on the given server, or on an embedded one in a temporary directory;
     dropped at the end."""
-    server = (
-        Database(url=url, embedded=False)
-        if url
-        else start_embedded(Path(tempfile.mkdtemp(prefix="wl-bench-")))
-    )
+    if url:
+        server = Database(url=url, embedded=False)
+    else:
+        data = Path(tempfile.mkdtemp(prefix="wl-bench-"))
+        # The embedded server stops at exit; registered before it starts, the removal of
+        # its directory (4 GB after a --full run, most of it write-ahead log) runs after.
+        atexit.register(shutil.rmtree, data, ignore_errors=True)
+        server = start_embedded(data)
     with scratch_database(server, prefix) as database:
         yield database
 
