@@ -12,6 +12,7 @@ import itertools
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -83,6 +84,24 @@ def own_log(
             yield db, app, principal
         finally:
             app.close()
+
+
+def projected_to_head(runner: ProjectorRunner, db: Database, timeout: float = 30) -> int:
+    """Run ``runner`` until it has projected the log of ``db`` as it stands; its head."""
+    from projector.runner import tracked_position
+
+    thread, stop = run_in_thread(runner)
+    try:
+        with psycopg.connect(db.url, autocommit=True) as conn:
+            row = conn.execute("SELECT max(notification_id) FROM watchlist_events").fetchone()
+            head = int(row[0]) if row and row[0] is not None else 0
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and tracked_position(conn) < head:
+                time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(30)
+    return head
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import secrets
-import time
 from typing import Any
 
 import msgspec
@@ -15,12 +13,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from psycopg import sql
 
-from conftest import SIGNING_SEED, example_report, own_database, signing_chain
+from conftest import SIGNING_SEED, example_report, own_log, projected_to_head, signing_chain
 from projector.audit import export_lines, replay_and_compare, verify_database
 from projector.chain import public_key_bytes
-from projector.runner import ProjectorRunner, run_in_thread, tracked_position
+from projector.runner import ProjectorRunner
 from watchlist.api.examples import EXAMPLE_REPORT
-from watchlist.application import Watchlist
 from watchlist.audit.verify import verify_lines
 from watchlist.database import Database
 from watchlist.domain.contract import ReportBody
@@ -98,14 +95,7 @@ def test_export_api_keeps_confidential_parts_sealed(client, member):
 
 @pytest.fixture(scope="module")
 def tampered_db(database: Database):
-    with own_database(database, "watchlist_audit_") as audit_db:
-        app = Watchlist(
-            audit_db.eventsourcing_env(),
-            taxonomy=load_taxonomy(),
-            master_key=secrets.token_bytes(32),
-        )
-        organisation = app.register_organisation("Audited hotline", "KZ")
-        principal = app.authenticate(app.issue_key(organisation, "reporter").key)
+    with own_log(database, "watchlist_audit_", "Audited hotline") as (audit_db, app, principal):
         for n in range(40):
             body = copy.deepcopy(EXAMPLE_REPORT)
             body["subject"]["names"] = [f"Audited agency {n % 7}"]
@@ -115,15 +105,7 @@ def tampered_db(database: Database):
             body["subject"]["websites"] = []
             app.submit_report(principal, msgspec.convert(body, ReportBody))
         runner = ProjectorRunner(audit_db, app.taxonomy, signing_chain(), poll_interval=0.1)
-        thread, stop = run_in_thread(runner)
-        with psycopg.connect(audit_db.url, autocommit=True) as conn:
-            deadline = time.monotonic() + 30
-            head = conn.execute("SELECT max(notification_id) FROM watchlist_events").fetchone()[0]
-            while tracked_position(conn) < head and time.monotonic() < deadline:
-                time.sleep(0.05)
-        stop.set()
-        thread.join(30)
-        app.close()
+        projected_to_head(runner, audit_db)
         yield audit_db
 
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 
 import msgspec
-import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from conftest import SIGNING_SEED, example_report, own_log
+from conftest import SIGNING_SEED, example_report, own_log, projected_to_head
 from projector.chain import Chain
-from projector.runner import ProjectorRunner, run_in_thread, tracked_position
+from projector.runner import ProjectorRunner
 from watchlist.database import Database
 from watchlist.domain.contract import ReportBody
 
@@ -32,18 +30,7 @@ def _project(database: Database, slow_batch_seconds: float) -> int:
         runner = ProjectorRunner(
             db, app.taxonomy, chain, poll_interval=0.1, slow_batch_seconds=slow_batch_seconds
         )
-        thread, stop = run_in_thread(runner)
-        try:
-            with psycopg.connect(db.url, autocommit=True) as conn:
-                head = conn.execute("SELECT max(notification_id) FROM watchlist_events")
-                head = head.fetchone()[0]
-                deadline = time.monotonic() + 30
-                while time.monotonic() < deadline and tracked_position(conn) < head:
-                    time.sleep(0.05)
-        finally:
-            stop.set()
-            thread.join(30)
-    return head
+        return projected_to_head(runner, db)
 
 
 def test_every_batch_over_the_threshold_is_logged_with_its_phases(database, caplog):
