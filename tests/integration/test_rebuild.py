@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import time
@@ -10,7 +11,7 @@ from collections import Counter
 import psycopg
 import pytest
 
-from projector import tables
+from projector import identity, tables
 from projector.following import event_recorder
 from projector.projection import Projection
 from projector.rebuild import build, dump, rebuild
@@ -124,6 +125,39 @@ def test_a_rebuild_whose_rendering_fails_leaves_the_live_read_models_alone(
         rebuild(database, watchlist.taxonomy)
 
     assert _generations(database) == before
+
+
+def test_a_rebuild_whose_match_keys_fail_leaves_the_live_read_models_alone(
+    client, member, database, watchlist, monkeypatch
+):
+    """The process that finds the replay's match keys fails on one phone: the rebuild says
+    what failed, the read models in use stay, and no process is left behind."""
+    _firm(client, member, ["Unkeyed 18"], "+7 701 000 00 18")
+    real = identity.match_key
+
+    def match_key(kind, value, country):
+        if value == "+7 701 000 00 18":
+            raise RuntimeError("no key for +7 701 000 00 18")
+        return real(kind, value, country)
+
+    # Inherited by the process forked to find the keys.
+    monkeypatch.setattr(identity, "match_key", match_key)
+    before = _generations(database)
+
+    with pytest.raises(RuntimeError, match=r"no key for \+7 701 000 00 18"):
+        rebuild(database, watchlist.taxonomy)
+
+    assert _generations(database) == before
+    assert multiprocessing.active_children() == []
+
+
+def test_a_rebuild_leaves_no_process_behind(client, member, database, watchlist):
+    _firm(client, member, ["Rebuilt Alone 19"], "+7 701 000 00 19")
+
+    rebuilt = rebuild(database, watchlist.taxonomy)
+
+    assert rebuilt.events > 0
+    assert multiprocessing.active_children() == []
 
 
 def test_a_failed_rebuild_stops_its_second_renderer_whatever_the_signal_handlers(

@@ -7,12 +7,12 @@ changes; a replay folds the whole log onto rows it keeps. Both fold with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from projector.identity import identifier_key, name_key
+from projector.identity import NAME, match_key
 from projector.model import Entry, EntryKind
 from watchlist.domain.base import DomainEvent
 from watchlist.domain.contract import ReportContent
@@ -43,13 +43,21 @@ REPORT_COLUMNS = [
 ORGANISATION, SHARING, STATUS, VERSION, FIRST, LAST = 1, 2, 3, 4, 5, 6
 
 
-def match_keys(content: ReportContent) -> set[str]:
+def typed(content: ReportContent) -> Iterator[tuple[str, str, str]]:
+    """What the reporter typed that keys are found from: (kind, value, country), a
+    name's kind being ``NAME``."""
     subject = content.subject
-    typed = [(i.kind, i.value) for i in subject.identifiers]
-    typed += [("website", w) for w in subject.websites]
-    keys = {identifier_key(kind, value, subject.country) for kind, value in typed}
-    keys |= {name_key(name, subject.country) for name in subject.names}
-    return {k for k in keys if k}
+    country = subject.country
+    for identifier in subject.identifiers:
+        yield identifier.kind, identifier.value, country
+    for website in subject.websites:
+        yield "website", website, country
+    for name in subject.names:
+        yield NAME, name, country
+
+
+def match_keys(content: ReportContent) -> set[str]:
+    return {found for item in typed(content) if (found := match_key(*item))}
 
 
 @dataclass
@@ -62,6 +70,15 @@ class Facts:
     organisations: dict[UUID, str] = field(default_factory=dict)
     decisions: dict[tuple[UUID, UUID], tuple[str, int]] = field(default_factory=dict)
     named_firms: set[UUID] = field(default_factory=set)
+    # Where a report's content goes for its match keys: by default they are found at once,
+    # into ``keys``; a replay has them found in a second process (``replay.Keys``).
+    find_keys: Callable[[UUID, ReportContent], None] | None = None
+
+    def _content(self, rid: UUID, content: ReportContent) -> None:
+        if self.find_keys is None:
+            self.keys[rid] = match_keys(content)
+        else:
+            self.find_keys(rid, content)
 
     def add(self, batch: Sequence[tuple[int, DomainEvent]]) -> list[Entry]:
         """Fold ``batch`` (in log order) in; its timeline entries, in log order."""
@@ -82,7 +99,7 @@ class Facts:
                         position,
                         position,
                     ]
-                    self.keys[rid] = match_keys(event.content)
+                    self._content(rid, event.content)
                     entry = Entry(
                         position=position,
                         time=event.timestamp,
@@ -98,7 +115,7 @@ class Facts:
                         event.originator_version,
                         position,
                     )
-                    self.keys[rid] = match_keys(event.content)
+                    self._content(rid, event.content)
                     entry = Entry(
                         position=position,
                         time=event.timestamp,

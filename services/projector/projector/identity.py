@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -88,13 +89,30 @@ _LEGAL_FORMS = frozenset(
 
 # Keys are pure functions of what was typed, and hotline records repeat themselves: the same
 # phone, written the same way, comes back report after report. Parsing a phone number costs
-# more than anything else a replay does per report, so each distinct string is folded once.
+# more than anything else a replay does per report, so each distinct string is folded once:
+# its answer is remembered, up to this many (then all are forgotten and remembered anew).
+# A replay finds its keys in a second process and hands the answers over (``learn``).
 _KEY_CACHE = 1 << 20
+_FOLDED_NAMES: dict[str, str] = {}
+_IDENTIFIER_KEYS: dict[tuple[str, str, str], str | None] = {}
 
 
-@lru_cache(maxsize=_KEY_CACHE)
+def _remember(memo: dict[Any, Any], argument: Any, answer: Any) -> None:
+    if len(memo) >= _KEY_CACHE:
+        memo.clear()
+    memo[argument] = answer
+
+
 def normalise_name(name: str) -> str:
     """The folded Latin form of a firm's name, without legal forms, e.g. "rai za granicei"."""
+    folded = _FOLDED_NAMES.get(name)
+    if folded is None:
+        folded = _normalise_name(name)
+        _remember(_FOLDED_NAMES, name, folded)
+    return folded
+
+
+def _normalise_name(name: str) -> str:
     tokens = _fold(_KAZAKH_JSC.sub(" ", name)).split()
     # Legal forms stand before or after the name; a middle word that happens to fold like one
     # ("Co", "IP") is part of the name.
@@ -106,11 +124,32 @@ def normalise_name(name: str) -> str:
     return " ".join(tokens[start:end])
 
 
-@lru_cache(maxsize=_KEY_CACHE)
+NAME = "name"  # the kind of a name among the things typed (see ``match_key``)
+
+
 def name_key(name: str, country: str) -> str | None:
     """Key for an exact (folded) name match within one country; None if only a legal form."""
     folded = normalise_name(name)
-    return f"name:{country.strip().upper()}:{folded}" if folded else None
+    return f"{NAME}:{country.strip().upper()}:{folded}" if folded else None
+
+
+def match_key(kind: str, value: str, country: str) -> str | None:
+    """The key of one thing typed about a recruiter: a name (``kind`` ``NAME``), or an
+    identifier of ``kind`` (see ``identifier_key``); None if it has none."""
+    if kind == NAME:
+        return name_key(value, country)
+    return identifier_key(kind, value, country)
+
+
+def learn(found: Iterable[tuple[tuple[str, str, str], str | None]]) -> None:
+    """Remember ``match_key``'s answers, found by another process: pairs of its arguments
+    (kind, value, country) and the key it gave for them."""
+    for (kind, value, country), key in found:
+        if kind == NAME:
+            # name_key's form: the folded name follows the kind and the country.
+            _FOLDED_NAMES[value] = key.split(":", 2)[2] if key else ""
+        else:
+            _IDENTIFIER_KEYS[kind, value, country] = key
 
 
 _NON_DIGIT = re.compile(r"\D+")
@@ -180,9 +219,17 @@ def _social(value: str) -> str | None:
     return handle or None
 
 
-@lru_cache(maxsize=_KEY_CACHE)
 def identifier_key(kind: str, value: str, country: str) -> str | None:
     """Key for a phone, bin, licence, website, email or social handle; None if nothing is left."""
+    try:
+        return _IDENTIFIER_KEYS[kind, value, country]
+    except KeyError:
+        key = _identifier_key(kind, value, country)
+        _remember(_IDENTIFIER_KEYS, (kind, value, country), key)
+        return key
+
+
+def _identifier_key(kind: str, value: str, country: str) -> str | None:
     value = value.strip()
     if kind == "phone":
         key = _phone(value, country.strip().upper()) if value else None

@@ -91,6 +91,8 @@ def build(
         with contextlib.suppress(psycopg.Error):
             tables.drop_generation(conn, generation)
         raise
+    finally:
+        replay.keys.close()
     return generation, replay.position, replay.events
 
 

@@ -21,7 +21,9 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from multiprocessing import get_context
 from queue import Queue
 from typing import Any
 from uuid import UUID
@@ -33,13 +35,14 @@ from psycopg.conninfo import make_conninfo
 from psycopg.copy import LibpqWriter
 
 from projector import entries as stored_entries
-from projector import tables, words
-from projector.facts import FIRST, ORGANISATION, SHARING, Facts
+from projector import identity, tables, words
+from projector.facts import FIRST, ORGANISATION, SHARING, Facts, typed
 from projector.model import Entry, ReportState, fold
 from projector.projection import Projection
 from projector.rows import Rows, write_rows
 from projector.timelines import Timelines
 from watchlist.domain.base import DomainEvent
+from watchlist.domain.contract import ReportContent
 
 # Firm rows rendered before they are written: a bound on memory, not a batch of the log.
 FLUSH_ROWS = 20_000
@@ -98,10 +101,74 @@ def entries_copy(cur: Cursor[Any]) -> Iterator[Copy]:
         yield copy
 
 
+def _own_signals() -> None:  # pragma: no cover - runs in a forked process
+    # The parent's handlers may only set a flag (`watchlist projector` stops that way): a
+    # forked helper stops when it is told to, or with a Ctrl-C at the terminal.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _keys_of(items: list[tuple[str, str, str]]) -> list[str | None]:
+    return [identity.match_key(*item) for item in items]
+
+
+class Keys:
+    """Reports' match keys, found in a second process while the log is folded.
+
+    Finding a key (parsing a phone number, folding a name) costs more than anything else
+    the fold does per report, and a replay needs the keys only once the fold is done,
+    to group the reports into firms. Each distinct thing typed is numbered as the fold
+    meets it and sent, a batch at a time, to a process forked before the fold starts;
+    a report keeps its things' numbers, and ``found`` turns them into keys at the end.
+    """
+
+    def __init__(self) -> None:
+        self.numbers: dict[UUID, list[int]] = {}
+        self._seen: dict[tuple[str, str, str], int] = {}
+        self._new: list[tuple[str, str, str]] = []
+        self._sent: list[Future[list[str | None]]] = []
+        self._pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=get_context("fork"), initializer=_own_signals
+        )
+        # Forked now, before the fold starts its reader and writer threads.
+        self._pool.submit(int).result()
+
+    def __call__(self, rid: UUID, content: ReportContent) -> None:
+        seen, numbers = self._seen, []
+        for item in typed(content):
+            number = seen.get(item)
+            if number is None:
+                number = seen[item] = len(seen)
+                self._new.append(item)
+            numbers.append(number)
+        self.numbers[rid] = numbers
+
+    def send(self) -> None:
+        """What the fold met since the last call, to the second process."""
+        if self._new:
+            self._sent.append(self._pool.submit(_keys_of, self._new))
+            self._new = []
+
+    def found(self) -> dict[UUID, set[str]]:
+        """Every report's keys, once the second process has found them all."""
+        self.send()
+        keys = [k for sent in self._sent for k in sent.result()]
+        self.close()
+        # Rendering looks the keys up again (a profile lists its identifiers with their
+        # keys, a firm's names are searched folded): it finds them known.
+        identity.learn(zip(self._seen, keys, strict=True))
+        numbers, self.numbers, self._seen, self._sent = self.numbers, {}, {}, []
+        return {rid: {k for n in found if (k := keys[n])} for rid, found in numbers.items()}
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
 class Replay:
     def __init__(self, projection: Projection) -> None:
         self.projection = projection
-        self.facts = Facts(reports={})
+        self.keys = Keys()
+        self.facts = Facts(reports={}, find_keys=self.keys)
         self.states: dict[UUID, ReportState] = {}
         self.firm_facts: list[Entry] = []
         self.position = 0
@@ -112,6 +179,7 @@ class Replay:
         COPY into the entries table (see ``entries_copy``)."""
         made = self.facts.add(batch)
         write_rows(entries, [stored_entries.to_row(e) for e in made])
+        self.keys.send()
         fold(made, self.states)
         self.firm_facts += [e for e in made if e.report_id is None]
         if batch:
@@ -128,6 +196,7 @@ class Replay:
         swap), while this one renders the rest.
         """
         facts = self.facts
+        facts.keys = self.keys.found()
         decisions = sorted(facts.decisions.items(), key=lambda item: item[1][1])
         links = [pair for pair, (kind, _) in decisions if kind == "linked"]
         separations = [pair for pair, (kind, _) in decisions if kind == "separated"]
@@ -195,10 +264,7 @@ def forked(
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child's outcome is its exit status
         status = 1
-        # The parent's handlers may only set a flag (`watchlist projector` stops that
-        # way): the child stops when it is told to, or with a Ctrl-C at the terminal.
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        _own_signals()
         try:
             with psycopg.connect(conninfo) as own, own.cursor() as cur:
                 tables.use_generation(own, generation)
