@@ -182,3 +182,37 @@ def test_a_process_starting_while_reports_are_written_does_not_deadlock_them(
         started.result(60)
 
     assert watchlist.get_report(principal, recorded.id).version == 1
+
+
+def test_a_vacuum_or_analyze_of_the_log_does_not_hold_up_submissions(watchlist, member, database):
+    """VACUUM and ANALYZE hold the events table in SHARE UPDATE EXCLUSIVE mode for as long
+    as they run. Autovacuum's ANALYZE of a busy log used to hold every writer up for a
+    second, until PostgreSQL cancelled it, a minute at a time."""
+    principal = _principal(watchlist, member)
+
+    with psycopg.connect(database.url) as vacuum, ThreadPoolExecutor(1) as pool:
+        vacuum.execute("LOCK TABLE watchlist_events IN SHARE UPDATE EXCLUSIVE MODE")
+        try:
+            submitted = pool.submit(watchlist.submit_report, principal, _body())
+            recorded = submitted.result(10)
+        finally:
+            vacuum.rollback()
+
+    assert watchlist.get_report(principal, recorded.id).version == 1
+
+
+def test_appends_to_the_log_still_wait_for_one_another(watchlist, member, database):
+    """Log order is commit order: while one writer's transaction is open, another's waits,
+    whether the first is this version (the append lock) or an older one (the table lock)."""
+    from watchlist.persistence import APPEND_LOCK
+
+    principal = _principal(watchlist, member)
+    for held in (APPEND_LOCK, "LOCK TABLE watchlist_events IN EXCLUSIVE MODE"):
+        with psycopg.connect(database.url) as writer, ThreadPoolExecutor(1) as pool:
+            writer.execute(held)
+            submitted = pool.submit(watchlist.submit_report, principal, _body())
+            _waiting_on_locks(database, 1)
+            assert not submitted.done()
+            writer.commit()
+            recorded = submitted.result(60)
+        assert watchlist.get_report(principal, recorded.id).version == 1

@@ -108,6 +108,16 @@ class MsgspecMapper(Mapper[UUID]):
 # CREATE IF NOT EXISTS of one table.
 SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('watchlist_tables'))"
 
+# Appending to the log is serialised, so that events are committed in the order of their
+# notification ids and a reader following the log never passes an id that commits later.
+# The library does it by locking the events table in EXCLUSIVE mode, which also waits for
+# VACUUM and ANALYZE of the table. On a busy log autovacuum's ANALYZE of it was cancelled
+# each time it had held every writer up for deadlock_timeout (a second), and tried again
+# a minute later: every report submitted in that second waited for it. Writers take this
+# lock instead, with the table in ROW EXCLUSIVE mode (what an INSERT takes anyway, and
+# what an older writer's EXCLUSIVE lock still waits for, and makes wait).
+APPEND_LOCK = "SELECT pg_advisory_xact_lock(hashtext('watchlist_events append'))"
+
 # Every transaction locks the events table before the write side's tables (see
 # ``WatchlistRecorder.insert_events``), so these statements, run by every process as it
 # starts, do too: a trigger or an index made or replaced locks its table even when it
@@ -247,8 +257,17 @@ class WatchlistRecorder(PostgresApplicationRecorder):
             "RETURNING notification_id"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
         self._held = threading.local()
-        # The library's table lock (log order = commit order) and notification, sent with
-        # the BEGIN as one simple query: one round trip where they took three.
+        # Log order = commit order, as the library's lock makes it, but without its table
+        # lock (see ``APPEND_LOCK``).
+        self.lock_table_statements = [
+            SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),
+            SQL("LOCK TABLE {0}.{1} IN ROW EXCLUSIVE MODE").format(
+                Identifier(self.datastore.schema), Identifier(self.events_table_name)
+            ),
+            SQL(APPEND_LOCK),
+        ]
+        # The lock and notification, sent with the BEGIN as one simple query: one round
+        # trip where they took three.
         self.begin_statement = SQL("; ").join(
             [
                 SQL("BEGIN"),
