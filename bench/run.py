@@ -382,9 +382,9 @@ def submit_request(member: Member, body: dict[str, Any], wait: str) -> Request:
 
 class Upkeep:
     """What the database and the kernel did beside a phase (sampled twice a second): the
-    tables autovacuum worked on (after an import and a replay it has millions of new rows
-    to visit), the checkpoints completed, and the most dirty page cache waiting to be
-    written (Linux)."""
+    tables autovacuum vacuumed or analyzed (after an import and a replay it has millions
+    of new rows to visit), the checkpoints completed, and the most dirty page cache
+    waiting to be written (Linux)."""
 
     def __init__(self, url: str) -> None:
         self.url, self.tables = url, set[str]()
@@ -407,6 +407,8 @@ class Upkeep:
             while not self._stop.wait(0.5):
                 rows = conn.execute(
                     "SELECT relid::regclass::text FROM pg_stat_progress_vacuum "
+                    "WHERE datname = current_database() UNION "
+                    "SELECT 'ANALYZE ' || relid::regclass::text FROM pg_stat_progress_analyze "
                     "WHERE datname = current_database()"
                 ).fetchall()
                 self.tables |= {row[0] for row in rows}
