@@ -15,7 +15,8 @@ import lz4.frame
 import msgspec
 
 from projector.entries import json_bytes
-from projector.identity import identifier_key
+from projector.facts import typed
+from projector.identity import NAME, identifier_key
 from projector.model import Entry, ReportState, fold
 from projector.risk import Assessment, assess, with_report
 from watchlist.domain.contract import LicenceCheck, Reply
@@ -180,11 +181,10 @@ def joined(
 
 def _add_identifiers(found: list[SeenIdentifier], keys: set[str], report: ReportState) -> None:
     """The report's identifiers and websites whose keys are not among ``keys``, in order."""
-    subject = report.content.subject
-    typed = [(i.kind, i.value) for i in subject.identifiers]
-    typed += [("website", w) for w in subject.websites]
-    for kind, value in typed:
-        key = identifier_key(kind, value, subject.country)
+    for kind, value, country in typed(report.content):
+        if kind == NAME:  # names are listed apart
+            continue
+        key = identifier_key(kind, value, country)
         if key and key not in keys:
             keys.add(key)
             found.append(SeenIdentifier(kind=kind, value=value, key=key))
