@@ -6,6 +6,7 @@ import base64
 import copy
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -162,5 +163,33 @@ def test_sigkill_mid_batch_many_times_then_read_models_equal_a_clean_rebuild(
                     tables.drop_generation(conn, clean)
         finally:
             recorder.datastore.close()
+    finally:
+        projector.start()
+
+
+def test_the_projectors_log_lines_carry_their_time(
+    projector, database, watchlist, member, projector_env
+):
+    """An operator reads a slow batch beside the lag it caused: each line says when."""
+    projector.stop()  # the subprocess below is the only projector now
+    try:
+        principal = watchlist.authenticate(member.keys["reporter"])
+        watchlist.submit_report(principal, _body(1, random.Random(1)))
+        process = subprocess.Popen(
+            [WATCHLIST, "projector", "--slow-batch-ms", "1", "--poll-interval", "0.1"],
+            env=projector_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stderr is not None
+            line = process.stderr.readline()  # its first batch is over 1 ms
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+        assert re.match(
+            r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} WARNING projector\.runner: slow batch: ", line
+        ), line
     finally:
         projector.start()

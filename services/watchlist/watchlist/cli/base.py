@@ -56,4 +56,7 @@ def emit(as_json: bool, value: dict[str, Any], text: str) -> None:
 @click.version_option(__version__, prog_name="watchlist")
 def main() -> None:
     """Watchlist: a shared watchlist of suspicious labour recruiters."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Timed: a slow batch or a lost database is read beside the lag it caused.
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
