@@ -182,10 +182,14 @@ def test_the_projectors_log_lines_carry_their_time(
             stderr=subprocess.PIPE,
             text=True,
         )
+        # Should it never log, it is stopped and the line read is empty.
+        deadline = threading.Timer(60, process.kill)
+        deadline.start()
         try:
             assert process.stderr is not None
             line = process.stderr.readline()  # its first batch is over 1 ms
         finally:
+            deadline.cancel()
             process.send_signal(signal.SIGTERM)
             process.wait(30)
         assert re.match(
