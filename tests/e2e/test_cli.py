@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import signal
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -175,3 +177,25 @@ def test_serve_with_workers_answers_and_logs_every_request_then_stops(cli_env):
     assert "workers:  2" in "\n".join(served.lines)
     assert code == 0
     assert "Watchlist stopped." in rest
+
+
+def test_an_unreachable_database_is_named_at_once_without_a_traceback(cli_env):
+    """An operator who mistyped WATCHLIST_DATABASE_URL learns where and why in a line,
+    not after the pool's 30 s wait, and the password stays out of it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    env = cli_env | {
+        "WATCHLIST_DATABASE_URL": f"postgresql://ops:s3cret@127.0.0.1:{port}/wl",
+        "WATCHLIST_MASTER_KEY": base64.b64encode(b"k" * 32).decode(),
+    }
+    for command in (["projector", "status"], ["org", "add", "X", "--country", "KZ"], ["serve"]):
+        done = subprocess.run(
+            [WATCHLIST, *command], env=env, capture_output=True, text=True, timeout=20, check=False
+        )
+
+        assert done.returncode == 1, (command, done.stderr)
+        assert done.stderr.startswith(f"Error: cannot reach the database at 127.0.0.1:{port}/wl: ")
+        assert "Connection refused" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert "s3cret" not in done.stderr

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from watchlist import __version__
+from watchlist.database import DatabaseUnreachable
 from watchlist.domain.errors import DomainError
 from watchlist.runtime import Runtime, start
 from watchlist.settings import Settings, SettingsError
@@ -32,7 +33,7 @@ def data_dir_option(fn: F) -> F:
 def runtime_for(data_dir: Path | None) -> Runtime:
     try:
         return start(Settings.from_env(data_dir=data_dir))
-    except SettingsError as exc:
+    except (SettingsError, DatabaseUnreachable) as exc:
         raise click.ClickException(str(exc)) from None
 
 
