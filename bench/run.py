@@ -292,7 +292,9 @@ class Services:
         )
         self.projector_log = work / "projector.log"
         self.projector = subprocess.Popen(
-            [WATCHLIST, "projector", "--poll-interval", "0.5", "--slow-batch-ms", "100"],
+            # Every batch logged (each takes over a millisecond): how busy it was, and
+            # which batches were slow.
+            [WATCHLIST, "projector", "--poll-interval", "0.5", "--slow-batch-ms", "1"],
             env=env,
             stdout=self.logs[1],
             stderr=subprocess.STDOUT,
@@ -309,24 +311,36 @@ class Services:
         said = (work / "serve.log").read_text()[-2000:]
         raise RuntimeError(f"watchlist serve did not start in 60 s; it said:\n{said}")
 
-    def slow_batches(self, since: int) -> tuple[int, dict[str, Any]]:
-        """The batches the projector logged as slow (over 100 ms) after byte ``since`` of
-        its log: (where its log ends, a summary of them)."""
+    def batches(self, since: int, seconds: float) -> tuple[int, dict[str, Any], dict[str, Any]]:
+        """The batches the projector logged after byte ``since`` of its log, in a phase of
+        ``seconds``: (where its log ends, how busy they kept it, a summary of the slow
+        ones, over 100 ms)."""
         with self.projector_log.open("rb") as file:
             file.seek(since)
             text = file.read()
         found = [
             {k: int(v) for k, v in m.groupdict().items()}
-            for m in _SLOW.finditer(text.decode(errors="replace"))
+            for m in _BATCH.finditer(text.decode(errors="replace"))
         ]
+        events, busy = sum(f["events"] for f in found), sum(f["ms"] for f in found)
+        slow = [f for f in found if f["ms"] > 100]
         phases = ("start", "apply", "chain", "commit")
-        return since + len(text), {
-            "count": len(found),
-            "events": sum(f["events"] for f in found),
-            "joined_in_place": sum(f["joined"] for f in found),
-            "ms_by_phase": {p: sum(f[p] for f in found) for p in phases},
-            "longest": sorted(found, key=lambda f: -f["ms"])[:5],
-        }
+        return (
+            since + len(text),
+            {
+                "batches": len(found),
+                "events": events,
+                "busy_share": busy / (seconds * 1000),
+                "batch_ms_per_event": busy / events if events else 0.0,
+            },
+            {
+                "count": len(slow),
+                "events": sum(f["events"] for f in slow),
+                "joined_in_place": sum(f["joined"] for f in slow),
+                "ms_by_phase": {p: sum(f[p] for f in slow) for p in phases},
+                "longest": sorted(slow, key=lambda f: -f["ms"])[:5],
+            },
+        )
 
     def stop_projector(self) -> None:
         if self.projector.poll() is None:
@@ -341,7 +355,7 @@ class Services:
             file.close()
 
 
-_SLOW = re.compile(
+_BATCH = re.compile(
     r"slow batch: (?P<events>\d+) events up to position \d+ in (?P<ms>\d+) ms "
     r"\(start (?P<start>\d+), apply (?P<apply>\d+), of which (?P<joined>\d+) reports joined "
     r"their firm in place; chain (?P<chain>\d+); commit (?P<commit>\d+)\)"
@@ -657,7 +671,9 @@ def table(results: dict[str, Any]) -> str:
         f"by second sent {lag['over_100_ms_by_second'] or 'none'}; autovacuum meanwhile on "
         f"{', '.join(lag['autovacuum_meanwhile']) or 'nothing'}; "
         f"{lag['checkpoints_meanwhile']} checkpoints completed meanwhile, at most "
-        f"{lag['dirty_page_cache_max_mb']:,} MB of dirty page cache."
+        f"{lag['dirty_page_cache_max_mb']:,} MB of dirty page cache; the projector busy "
+        f"{lag['projector_busy']['busy_share']:.0%} of the phase, "
+        f"{lag['projector_busy']['batch_ms_per_event']:.1f} ms of batch time per report."
         f"\nreads over {reads['firms']:,} firms, {reads['clients']} clients: profile p50 "
         f"{reads['profile_p50_ms']:.1f} ms, search p50 {reads['search_p50_ms']:.1f} ms."
     )
@@ -697,10 +713,11 @@ def measure_api(
         # imported log (a step at a time, see projector/chain.py) before the lag is measured.
         chained = caught_up(database, 1800)
         log(f"projector chained the log in {chained:.1f} s")
-        mark, _ = services.slow_batches(0)
+        mark = services.projector_log.stat().st_size
         results["lag"] = measure_lag(services.port, members, data, size["lag"], database)
         results["lag"]["chain_catch_up_seconds"] = chained
-        _, results["lag"]["projector_slow_batches"] = services.slow_batches(mark)
+        _, busy, slow = services.batches(mark, size["lag"])
+        results["lag"]["projector_busy"], results["lag"]["projector_slow_batches"] = busy, slow
         log(f"lag: p99 {results['lag']['p99_ms']:.1f} ms")
         results["lag"]["catch_up_seconds"] = caught_up(database, 1800)
         results["lag"]["baseline_commit"] = measure_commit_latency(
