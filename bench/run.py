@@ -311,10 +311,9 @@ class Services:
         said = (work / "serve.log").read_text()[-2000:]
         raise RuntimeError(f"watchlist serve did not start in 60 s; it said:\n{said}")
 
-    def batches(self, since: int, seconds: float) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    def batches(self, since: int, seconds: float) -> tuple[dict[str, Any], dict[str, Any]]:
         """The batches the projector logged after byte ``since`` of its log, in a phase of
-        ``seconds``: (where its log ends, how busy they kept it, a summary of the slow
-        ones, over 100 ms)."""
+        ``seconds``: how busy they kept it, and a summary of the slow ones (over 100 ms)."""
         with self.projector_log.open("rb") as file:
             file.seek(since)
             text = file.read()
@@ -326,7 +325,6 @@ class Services:
         slow = [f for f in found if f["ms"] > 100]
         phases = ("start", "apply", "chain", "commit")
         return (
-            since + len(text),
             {
                 "batches": len(found),
                 "events": events,
@@ -716,7 +714,7 @@ def measure_api(
         mark = services.projector_log.stat().st_size
         results["lag"] = measure_lag(services.port, members, data, size["lag"], database)
         results["lag"]["chain_catch_up_seconds"] = chained
-        _, busy, slow = services.batches(mark, size["lag"])
+        busy, slow = services.batches(mark, size["lag"])
         results["lag"]["projector_busy"], results["lag"]["projector_slow_batches"] = busy, slow
         log(f"lag: p99 {results['lag']['p99_ms']:.1f} ms")
         results["lag"]["catch_up_seconds"] = caught_up(database, 1800)

@@ -84,20 +84,20 @@ class DatabaseUnreachable(RuntimeError):
 def open_database(settings: Settings) -> Database:
     if settings.database_url:
         database = Database(url=settings.database_url, embedded=False)
-        _reachable(database.url)
+        _reachable(database)
         return database
     return start_embedded(settings.data_dir)
 
 
-def _reachable(url: str) -> None:
-    """Fail at once, saying where and why, if the server takes no connection: the
-    connection pool would wait 30 s for one and end in a traceback."""
+def _reachable(database: Database) -> None:
+    """Fail at once, saying where (as the application connects: never the password) and
+    why, if the server takes no connection: the connection pool would wait 30 s for one
+    and end in a traceback."""
     try:
-        psycopg.connect(url, connect_timeout=10).close()
+        psycopg.connect(database.url, connect_timeout=10).close()
     except psycopg.OperationalError as exc:
-        params = conninfo_to_dict(url)
-        host = params.get("host") or "localhost"
-        where = f"{host}:{params.get('port') or 5432}/{params.get('dbname') or ''}"
+        env = database.eventsourcing_env()
+        where = f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}"
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise DatabaseUnreachable(f"cannot reach the database at {where}: {reason}") from None
 
