@@ -356,7 +356,7 @@ class Services:
 _BATCH = re.compile(
     r"slow batch: (?P<events>\d+) events up to position \d+ in (?P<ms>\d+) ms "
     r"\(start (?P<start>\d+), apply (?P<apply>\d+), of which (?P<joined>\d+) reports joined "
-    r"their firm in place; chain (?P<chain>\d+); commit (?P<commit>\d+)\)"
+    r"their firm in place; chain (?P<chain>\d+); last writes and commit (?P<commit>\d+)\)"
 )
 
 

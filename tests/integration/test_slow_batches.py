@@ -16,7 +16,8 @@ from watchlist.domain.contract import ReportBody
 
 SLOW = re.compile(
     r"slow batch: (\d+) events up to position (\d+) in (\d+) ms \(start (\d+), apply (\d+), "
-    r"of which (\d+) reports joined their firm in place; chain (\d+); commit (\d+)\)"
+    r"of which (\d+) reports joined their firm in place; chain (\d+); "
+    r"last writes and commit (\d+)\)"
 )
 
 

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eventsourcing.persistence import Notification
 from psycopg.rows import tuple_row
 
+from projector.writing import Writes, copy_rows
 from watchlist.audit import chain
 from watchlist.persistence import SCHEMA_LOCK
 
@@ -74,27 +75,42 @@ class Chain:
     def __post_init__(self) -> None:
         self.public_key = public_key_bytes(self.key)
 
+    @staticmethod
+    def _head(conn: psycopg.Connection[Any]) -> tuple[Any, ...]:
+        """The chain's head (position, hash) and its last checkpoint (position, time), in
+        one statement; None for what does not exist yet."""
+        with conn.cursor(row_factory=tuple_row) as cur:
+            found = cur.execute(
+                "SELECT c.position, c.hash, k.position, k.signed_at FROM (SELECT) AS one "
+                "LEFT JOIN LATERAL (SELECT position, hash FROM watchlist_chain "
+                "  ORDER BY position DESC LIMIT 1) c ON true "
+                "LEFT JOIN LATERAL (SELECT position, signed_at FROM watchlist_checkpoints "
+                "  ORDER BY position DESC LIMIT 1) k ON true"
+            ).fetchone()
+        assert found is not None
+        return found
+
     def extend(
         self,
         conn: psycopg.Connection[Any],
         up_to: int,
         *,
         known: tuple[int, Sequence[Notification]] | None = None,
+        writes: Writes | None = None,
     ) -> int:
         """Chain the log after the chain's head, up to position ``up_to``: the new head.
 
         ``known`` is ``(after, events)``, every event of the log after position ``after``
         up to ``up_to``, as the projector just read them: when the head is at ``after``,
         they are chained as they are. Otherwise at most ``step`` events are read from
-        the log and chained.
+        the log and chained. The new links are written into ``writes`` if given (the
+        projector's batch sends them with its last writes), or else at once.
         """
+        found = self._head(conn)
+        position, previous = (0, chain.GENESIS) if found[0] is None else (found[0], bytes(found[1]))
+        if position >= up_to:
+            return position
         with conn.cursor(row_factory=tuple_row) as cur:
-            last = cur.execute(
-                "SELECT position, hash FROM watchlist_chain ORDER BY position DESC LIMIT 1"
-            ).fetchone()
-            position, previous = (last[0], bytes(last[1])) if last else (0, chain.GENESIS)
-            if position >= up_to:
-                return position
             events: Sequence[tuple[int, Any, int, str, bytes]]
             if known is not None and known[0] == position:
                 events = [
@@ -116,21 +132,25 @@ class Chain:
                     previous, notification_id, originator_id, version, topic, bytes(state)
                 )
                 rows.append((notification_id, previous))
-            with cur.copy("COPY watchlist_chain (position, hash) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            self._maybe_checkpoint(cur, rows[-1][0], rows[-1][1])
+            into = writes or cur
+            copy_rows(into, "watchlist_chain (position, hash)", rows)
+            self._maybe_checkpoint(into, rows[-1][0], rows[-1][1], found[2:])
             return int(rows[-1][0])
 
-    def _maybe_checkpoint(self, cur: psycopg.Cursor[Any], position: int, head: bytes) -> None:
+    def _maybe_checkpoint(
+        self,
+        cur: psycopg.Cursor[Any] | Writes,
+        position: int,
+        head: bytes,
+        last: tuple[int | None, datetime | None],
+    ) -> None:
         now = datetime.now(UTC)
-        last = cur.execute(
-            "SELECT position, signed_at FROM watchlist_checkpoints ORDER BY position DESC LIMIT 1"
-        ).fetchone()
+        at, signed_at = last
         due = (
-            last is None
-            or position - last[0] >= self.every
-            or (now - last[1]).total_seconds() >= self.seconds
+            at is None
+            or signed_at is None
+            or position - at >= self.every
+            or (now - signed_at).total_seconds() >= self.seconds
         )
         if due:
             cur.execute(

@@ -30,7 +30,8 @@ from projector.facts import SHARING
 from projector.model import PARTNERS, Entry, ReportState, fold
 from projector.profile import Profile, joined, packed, profile_of, stored_profile
 from projector.risk import LEVELS
-from projector.rows import FIRM_TEXTS, Rows, WrittenProfiles, copy_rows, firm_texts
+from projector.rows import FIRM_TEXTS, Rows, WrittenProfiles, firm_texts
+from projector.writing import Writes, copy_rows
 from watchlist.domain.taxonomy import Taxonomy
 
 
@@ -47,10 +48,12 @@ def join(
     fresh: Mapping[UUID, list[Entry]],
     taxonomy: Taxonomy,
     written: WrittenProfiles,
+    writes: Writes,
 ) -> list[ReportState]:
     """Add the batch's new reports that join one firm (or make their own) to the read
     models, and return their states. ``reports`` are the batch's report rows, ``fresh``
     the entries of the reports it submitted: a batch of submissions and nothing else.
+    The rows of the firms they join go into ``writes``; those of new firms at once.
 
     A few statements whatever the batch: this is the projector's busiest path, and a
     round trip to the database costs more than the Python of a report."""
@@ -98,7 +101,7 @@ def join(
             for view, profile, after in found:
                 changed.add(view, state.report_id, profile, after)
             done.append(state)
-    changed.write(cur, written)
+    changed.write(writes, written)
     if new_firms.firms:
         new_firms.write(cur)
     return done
@@ -138,7 +141,9 @@ class _Changes:
         if rank != LEVELS.index(before.risk.level):
             self.ranks.append((view, firm, rank))
 
-    def write(self, cur: Cursor[Any], written: WrittenProfiles) -> None:
+    def write(self, cur: Writes, written: WrittenProfiles) -> None:
+        """Into ``cur``, one statement with the batch's other last writes: each firm joined
+        is changed once, and what a report joining adds no other write touches."""
         if not self.firms:
             return
         copy_rows(cur, "memberships (view, report_id, firm_id)", self.memberships)

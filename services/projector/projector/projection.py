@@ -23,8 +23,9 @@ from projector.facts import REPORT_COLUMNS, Facts
 from projector.model import PARTNERS, Entry
 from projector.profile import profile_of
 from projector.resolution import resolve
-from projector.rows import Before, Rows, WrittenProfiles, copy_rows, storable
+from projector.rows import Before, Rows, WrittenProfiles
 from projector.timelines import StateCache, Timelines
+from projector.writing import Writes, copy_rows, storable
 from watchlist.domain.base import DomainEvent
 from watchlist.domain.report import ReportEvent, ReportSubmitted
 from watchlist.domain.taxonomy import Taxonomy
@@ -42,21 +43,34 @@ class Projection:
         self.written = WrittenProfiles()
         self.joined = 0  # new reports added to their firm as it stood (see joining.py)
 
-    def apply(self, conn: Connection[Any], batch: Sequence[tuple[int, DomainEvent]]) -> None:
-        """Apply events, in log order, to the generation on the connection's search_path."""
+    def apply(
+        self,
+        conn: Connection[Any],
+        batch: Sequence[tuple[int, DomainEvent]],
+        writes: Writes | None = None,
+    ) -> None:
+        """Apply events, in log order, to the generation on the connection's search_path.
+
+        The batch's last writes (reports joining their firm, the tracking position) go
+        into ``writes`` if given, for the caller to send with its own; or else are sent
+        before this returns."""
         with conn.cursor() as cur:
+            last = Writes(cur) if writes is None else writes
             dirty, fresh, reports = self._record(cur, batch)
             if dirty and all(isinstance(e, ReportSubmitted) for _, e in batch):
-                added = joining.join(cur, reports, fresh, self.taxonomy, self.written)
+                added = joining.join(cur, reports, fresh, self.taxonomy, self.written, last)
                 self.states.remember(added)
                 self.joined += len(added)
                 dirty -= {state.report_id for state in added}
             if dirty:
+                last.send()  # the long way reads the firms the others joined
                 self._resolve(cur, dirty, fresh)
             if batch:
-                cur.execute(
+                last.execute(
                     "UPDATE tracking SET position = %s, updated_at = now()", (batch[-1][0],)
                 )
+            if writes is None:
+                last.send()
 
     # Facts: reports, keys, entries, decisions
 
@@ -81,17 +95,21 @@ class Projection:
                 (rekeyed,),
             )
             touched |= {row[0] for row in cur.fetchall()}
-        self.write_facts(cur, facts, upsert=True, rekeyed=rekeyed)
-        copy_rows(cur, stored_entries.TABLE, [stored_entries.to_row(e) for e in made])
+            # Before the keys are written again: one statement may not both delete a row
+            # and insert its like.
+            cur.execute("DELETE FROM report_keys WHERE report_id = ANY(%b)", (rekeyed,))
+        # The facts, one statement for every table: what comes next reads them.
+        writes = Writes(cur)
+        self.write_facts(writes, facts, upsert=True)
+        copy_rows(writes, stored_entries.TABLE, [stored_entries.to_row(e) for e in made])
+        writes.send()
         return touched, _of_new_reports(made), facts.reports
 
     @staticmethod
-    def write_facts(
-        cur: Cursor[Any], facts: Facts, *, upsert: bool, rekeyed: Sequence[UUID] = ()
-    ) -> None:
+    def write_facts(cur: Cursor[Any] | Writes, facts: Facts, *, upsert: bool) -> None:
         """Organisations, reports, their keys and decisions; ``upsert`` over rows the
-        generation may already hold (the keys of the ``rekeyed`` reports replaced), or
-        else (into empty tables) by COPY alone."""
+        generation may already hold (the keys of reports whose keys change deleted
+        first), or else (into empty tables) by COPY alone."""
         if facts.organisations:
             rows = [(o, storable(name)) for o, name in facts.organisations.items()]
             if upsert:
@@ -121,8 +139,6 @@ class Projection:
                 columns = ", ".join(name for name, _ in REPORT_COLUMNS)
                 copy_rows(cur, f"reports ({columns})", list(facts.reports.values()))
         if facts.keys:
-            if upsert and rekeyed:  # a report submitted in the batch has no keys yet
-                cur.execute("DELETE FROM report_keys WHERE report_id = ANY(%b)", (list(rekeyed),))
             copy_rows(cur, "report_keys (report_id, key)", facts.key_rows())
         if facts.decisions:
             if upsert:

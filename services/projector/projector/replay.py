@@ -39,8 +39,9 @@ from projector import identity, tables, words
 from projector.facts import FIRST, ORGANISATION, SHARING, Facts, typed
 from projector.model import Entry, ReportState, fold
 from projector.projection import Projection
-from projector.rows import Rows, write_rows
+from projector.rows import Rows
 from projector.timelines import Timelines
+from projector.writing import write_rows
 from watchlist.domain.base import DomainEvent
 from watchlist.domain.contract import ReportContent
 

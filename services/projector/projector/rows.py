@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from psycopg import Copy, Cursor, DataError
+from psycopg import Cursor
 
 from projector import words
 from projector.profile import Profile, packed
 from projector.risk import LEVELS
+from projector.writing import copy_rows
 
 
 class WrittenProfiles:
@@ -233,31 +234,3 @@ def _delete_pairs(
             f"WHERE t.view = p.view AND t.{column} = p.id",
             ([p[0] for p in pairs], [p[1] for p in pairs]),
         )
-
-
-def copy_rows(cur: Cursor[Any], table: str, rows: Sequence[Sequence[Any]]) -> None:
-    """Rows into ``table`` (a name and its columns) by COPY: new rows only, many at once.
-
-    A row is written as it is. psycopg refuses a text holding U+0000 before any of the
-    row is sent (``DataError``), and only then is the row made ``storable``: checking
-    every text of every row first cost a third of the writing.
-    """
-    if rows:
-        with cur.copy(f"COPY {table} FROM STDIN") as copy:
-            write_rows(copy, rows)
-
-
-def write_rows(copy: Copy, rows: Iterable[Sequence[Any]]) -> None:
-    """Rows into a COPY under way (see ``copy_rows``)."""
-    for row in rows:
-        try:
-            copy.write_row(row)
-        except DataError:
-            copy.write_row([storable(v) if isinstance(v, str) else v for v in row])
-
-
-def storable(text: str) -> str:
-    """PostgreSQL holds no U+0000 in text. The API refuses it, but a log written before it
-    did must still replay: the read models show U+FFFD in its place (JSON values are made
-    storable as they are encoded, by ``entries.json_text``)."""
-    return text.replace("\x00", "\ufffd") if "\x00" in text else text

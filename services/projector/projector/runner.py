@@ -31,6 +31,7 @@ from projector.following import (
     event_recorder,
 )
 from projector.projection import Projection
+from projector.writing import Writes
 from watchlist.database import Database
 from watchlist.domain.taxonomy import Taxonomy
 
@@ -151,25 +152,28 @@ class ProjectorRunner:
     def _commit(self, conn: psycopg.Connection[Any], batch: Sequence[Notification]) -> bool:
         times = [time.perf_counter()]
         joined = self.projection.joined
-        with conn.transaction():
-            row = conn.execute(f"SELECT generation FROM {tables.POINTER} FOR SHARE").fetchone()
-            assert row is not None
-            if row[0] != self._generation:  # a rebuild was swapped in
-                self.projection.written.clear()
-                self._generation = row[0]
-            tables.use_generation(conn, row[0])
-            done = conn.execute("SELECT position FROM tracking").fetchone()
+        with conn.transaction(), conn.cursor() as cur:
+            live = tables.use_live_generation(conn)
+            done = cur.execute("SELECT position FROM tracking").fetchone()
             assert done is not None
+            if live != self._generation:  # a rebuild was swapped in
+                self.projection.written.clear()
+                self._generation = live
             # After a rebuild's swap the new generation may be ahead of this subscription.
             todo = [n for n in batch if n.id > done[0]]
             end = batch[-1].id
+            # The batch's last writes go as one statement, with the announcement.
+            writes = Writes(cur)
             times.append(time.perf_counter())
             if todo:  # the collector is off while following (see following.IdleCollector)
-                self.projection.apply(conn, decode(todo))
-                tables.announce(conn, end)
+                self.projection.apply(conn, decode(todo), writes)
             times.append(time.perf_counter())
-            behind = self.chain.extend(conn, end, known=(done[0], todo)) < end
+            behind = self.chain.extend(conn, end, known=(done[0], todo), writes=writes) < end
             times.append(time.perf_counter())
+            if todo:
+                writes.send(*tables.announcement(end))
+            else:
+                writes.send()
         times.append(time.perf_counter())
         if times[-1] - times[0] > self.slow_batch_seconds:
             start, applied, chained, committed = (
@@ -177,7 +181,7 @@ class ProjectorRunner:
             )
             log.warning(
                 "slow batch: %d events up to position %d in %d ms (start %d, apply %d, of "
-                "which %d reports joined their firm in place; chain %d; commit %d)",
+                "which %d reports joined their firm in place; chain %d; last writes and commit %d)",
                 len(todo),
                 end,
                 round((times[-1] - times[0]) * 1000),

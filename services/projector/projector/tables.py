@@ -249,6 +249,14 @@ def drop_generation(conn: Connection[Any], generation: int) -> None:
     )
 
 
+# Unqualified table names to a generation's schema, and JIT off, to the end of the
+# transaction; as select-list items, so that reading the live generation sets them too.
+_USE = (
+    "set_config('search_path', quote_ident(%(prefix)s || {}) || ', public', true), "
+    "set_config('jit', 'off', true)"
+)
+
+
 def use_generation(conn: Connection[Any], generation: int) -> None:
     """Point unqualified table names of this transaction at ``generation``.
 
@@ -257,16 +265,31 @@ def use_generation(conn: Connection[Any], generation: int) -> None:
     (a tenth of a second each, measured).
     """
     conn.execute(
-        sql.SQL("SET LOCAL search_path TO {}, public; SET LOCAL jit = off").format(
-            sql.Identifier(schema_name(generation))
-        )
+        f"SELECT {_USE.format('%(generation)s::text')}",
+        {"prefix": SCHEMA_PREFIX, "generation": generation},
     )
+
+
+def use_live_generation(conn: Connection[Any]) -> int:
+    """As ``use_generation``, on the live generation, which no rebuild may swap until the
+    transaction ends; which one it is. One statement: the projector runs it per batch."""
+    row = conn.execute(
+        f"SELECT generation, {_USE.format('generation')} FROM {POINTER} FOR SHARE",
+        {"prefix": SCHEMA_PREFIX},
+    ).fetchone()
+    assert row is not None, "the live generation is made before the projector follows"
+    return int(row[0])
 
 
 def announce(conn: Connection[Any], position: int) -> None:
     """Tell the API's waiters that the read models reach ``position``: delivered when the
     caller's transaction commits (``PROJECTED_CHANNEL``)."""
-    conn.execute("SELECT pg_notify(%s, %s)", (PROJECTED_CHANNEL, str(position)))
+    conn.execute(*announcement(position))
+
+
+def announcement(position: int) -> tuple[str, tuple[str, str]]:
+    """``announce`` as a query and its parameters, for a statement that writes too."""
+    return "SELECT pg_notify(%s, %s)", (PROJECTED_CHANNEL, str(position))
 
 
 def vacuum_generation(conn: Connection[Any], generation: int) -> None:

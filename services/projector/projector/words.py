@@ -25,6 +25,7 @@ from uuid import UUID
 from psycopg import Cursor
 
 from projector.identity import normalise_name
+from projector.writing import Writes, copy_rows
 
 
 def search_names(names: Iterable[str]) -> list[str]:
@@ -38,7 +39,7 @@ def words_of(names: Iterable[str]) -> list[str]:
 
 
 def write(
-    cur: Cursor[Any],
+    cur: Cursor[Any] | Writes,
     stale: Sequence[tuple[str, UUID]],
     rows: Sequence[tuple[str, UUID, str, int]],
     *,
@@ -48,6 +49,7 @@ def write(
     level rank); with ``count``, keep the vocabulary's counts up to date as well."""
     gone: Counter[tuple[str, str]] = Counter()
     if stale:
+        assert isinstance(cur, Cursor), "the stale words are read back"
         cur.execute(
             "DELETE FROM firm_words w USING unnest(%b::text[], %b::uuid[]) AS p(view, id) "
             "WHERE w.view = p.view AND w.firm_id = p.id RETURNING w.view, w.word",
@@ -55,17 +57,14 @@ def write(
         )
         gone.update((view, word) for view, word in cur.fetchall())
     if rows:
-        # Words are made of word characters only (normalise_name), so COPY needs no escaping care.
-        with cur.copy("COPY firm_words (view, firm_id, word, level_rank) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        copy_rows(cur, "firm_words (view, firm_id, word, level_rank)", rows)
     if count:
         change = Counter((view, word) for view, _, word, _ in rows)
         change.subtract(gone)
         _recount(cur, {key: n for key, n in sorted(change.items()) if n})
 
 
-def rank(cur: Cursor[Any], ranks: Sequence[tuple[str, UUID, int]]) -> None:
+def rank(cur: Cursor[Any] | Writes, ranks: Sequence[tuple[str, UUID, int]]) -> None:
     """Give the words of each (view, firm) their firm's new level rank."""
     if ranks:
         cur.execute(
@@ -76,7 +75,7 @@ def rank(cur: Cursor[Any], ranks: Sequence[tuple[str, UUID, int]]) -> None:
         )
 
 
-def _recount(cur: Cursor[Any], change: dict[tuple[str, str], int]) -> None:
+def _recount(cur: Cursor[Any] | Writes, change: dict[tuple[str, str], int]) -> None:
     if not change:
         return
     views, words = [view for view, _ in change], [word for _, word in change]
@@ -87,6 +86,9 @@ def _recount(cur: Cursor[Any], change: dict[tuple[str, str], int]) -> None:
         (views, words, list(change.values())),
     )
     # A word no firm bears any longer leaves the vocabulary, as a replay would never add it.
+    if all(n > 0 for n in change.values()):
+        return  # only more firms: no word can have lost its last
+    assert not isinstance(cur, Writes), "the DELETE reads the counts the INSERT wrote"
     cur.execute(
         "DELETE FROM name_words n USING unnest(%b::text[], %b::text[]) AS c(view, word) "
         "WHERE n.view = c.view AND n.word = c.word AND n.firms = 0",

@@ -1,0 +1,107 @@
+"""New read-model rows, and a batch's last writes sent as one statement.
+
+The replay fills empty tables with COPY. The live projector's batches are small, and
+there each statement costs far more than its rows: a message to the server and one
+back, each waking the other process, and the server's own work to run it. At 200
+reports a second a report's twenty-odd statements kept the projector busy nearly all
+the time, and the answers waited. A batch's last writes (a report joining its firm,
+the tracking position, the audit chain) go as one statement instead (``Writes``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from psycopg import Copy, Cursor, DataError
+
+from watchlist.persistence import Statement, insert_rows
+
+# Each table's columns and their SQL types, as the catalog gives them: the same in every
+# generation (a change of format is a rebuild, by new code in a new process).
+_COLUMNS: dict[str, list[tuple[str, str]]] = {}
+
+
+class Writes:
+    """Writes gathered, then sent as one statement: each a data-modifying ``WITH`` query.
+
+    PostgreSQL runs them on one snapshot, in no set order: none may read what another
+    writes, nor change a row another changes. So only a batch's last, independent
+    writes go here, and whatever reads what they change sends them first (``send``).
+    """
+
+    def __init__(self, cur: Cursor[Any]) -> None:
+        self.cur = cur
+        self._queries: list[str] = []
+        self._params: list[Any] = []
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> None:
+        """Gather one INSERT, UPDATE or DELETE, its parameters positional."""
+        assert "%(" not in query, "positional parameters only: the queries are joined"
+        self._queries.append(query)
+        self._params.extend(params)
+
+    def send(self, main: str = "SELECT", params: Sequence[Any] = ()) -> None:
+        """Run what was gathered, in one statement whose main query is ``main``."""
+        if not self._queries and main == "SELECT":
+            return
+        gathered = ", ".join(f"w{n} AS ({query})" for n, query in enumerate(self._queries))
+        query = f"WITH {gathered} {main}" if gathered else main
+        self.cur.execute(query, [*self._params, *params])
+        self._queries.clear()
+        self._params.clear()
+
+
+def copy_rows(cur: Cursor[Any] | Writes, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Rows into ``table`` (a name and its columns): new rows only, many at once.
+
+    By COPY, a row written as it is: psycopg refuses a text holding U+0000 before any
+    of the row is sent (``DataError``), and only then is the row made ``storable``;
+    checking every text of every row first cost a third of the writing. Into ``Writes``,
+    as one INSERT of typed arrays, every text made storable first: a binary array
+    parameter is not checked, and the server would refuse the whole statement.
+    """
+    if not rows:
+        return
+    if isinstance(cur, Writes):
+        cur.execute(*inserted(cur.cur, table, rows))
+        return
+    with cur.copy(f"COPY {table} FROM STDIN") as copy:
+        write_rows(copy, rows)
+
+
+def inserted(cur: Cursor[Any], table: str, rows: Sequence[Sequence[Any]]) -> Statement:
+    """One INSERT of ``rows`` into ``table`` ("name (a, b)"), the columns typed as the
+    catalog says (asked once per table)."""
+    name, _, listed = table.partition(" (")
+    columns = _COLUMNS.get(table)
+    if columns is None:
+        types = dict(
+            cur.execute(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                (name,),
+            ).fetchall()
+        )
+        columns = _COLUMNS[table] = [(c, types[c]) for c in listed.rstrip(")").split(", ")]
+    return insert_rows(name, columns, [_storable_row(row) for row in rows])
+
+
+def write_rows(copy: Copy, rows: Iterable[Sequence[Any]]) -> None:
+    """Rows into a COPY under way (see ``copy_rows``)."""
+    for row in rows:
+        try:
+            copy.write_row(row)
+        except DataError:
+            copy.write_row(_storable_row(row))
+
+
+def storable(text: str) -> str:
+    """PostgreSQL holds no U+0000 in text. The API refuses it, but a log written before it
+    did must still replay: the read models show U+FFFD in its place (JSON values are made
+    storable as they are encoded, by ``entries.json_text``)."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _storable_row(row: Sequence[Any]) -> list[Any]:
+    return [storable(v) if isinstance(v, str) else v for v in row]
