@@ -60,7 +60,8 @@ def main(argv: list[str]) -> int:
     ensure_installed()
     command, rest = argv[0], argv[1:]
     if command == "test":
-        return subprocess.call([str(BIN / "pytest"), *rest], cwd=ROOT)
+        os.chdir(ROOT)
+        return run([str(BIN / "pytest"), *rest])
     if command == "lint":
         steps = [
             [str(BIN / "ruff"), "check", "."],
@@ -69,7 +70,16 @@ def main(argv: list[str]) -> int:
             [str(BIN / "watchlist"), "schemas", "export", "--check"],
         ]
         return max(subprocess.call(step, cwd=ROOT) for step in steps)
-    return subprocess.call([str(BIN / "watchlist"), command, *rest])
+    return run([str(BIN / "watchlist"), command, *rest])
+
+
+def run(command: list[str]) -> int:
+    """Run ``command`` in this process's place where the system allows: a signal sent to
+    `dev.py` (a supervisor's SIGTERM) then reaches the server itself. Run as a child, the
+    server outlived it, serving on with no one to stop it."""
+    if os.name == "posix":
+        os.execv(command[0], command)  # noqa: S606 - the venv's own programs, no shell
+    return subprocess.call(command)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import httpx
 from conftest import SIGNING_SEED
 
 WATCHLIST = str(Path(sys.executable).with_name("watchlist"))
+# `python3 dev.py <command>`, as the README starts Watchlist from a checkout.
+DEV_PY = (sys.executable, str(Path(__file__).resolve().parents[1] / "dev.py"))
 
 
 def command_env(database: Any, master_key: bytes, data_dir: Path) -> dict[str, str]:
@@ -47,10 +49,16 @@ def free_port() -> int:
 class Up:
     """`watchlist up` (or ``command``) in a subprocess, read line by line until it serves."""
 
-    def __init__(self, env: dict[str, str], *args: str, command: str = "up") -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        *args: str,
+        command: str = "up",
+        launcher: tuple[str, ...] = (WATCHLIST,),
+    ) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(
-            [WATCHLIST, command, "--port", str(self.port), *args],
+            [*launcher, command, "--port", str(self.port), *args],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

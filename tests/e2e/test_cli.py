@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from servers import WATCHLIST, Up, command_env, run
+from servers import DEV_PY, WATCHLIST, Up, command_env, run
 from watchlist.api.examples import EXAMPLE_REPORT
 
 
@@ -95,6 +95,20 @@ def test_up_serves_reports_and_stops_cleanly_on_sigterm(cli_env):
         assert refused.status_code == 401
     finally:
         code, rest = up.stop(signal.SIGTERM)
+
+    assert code == 0
+    assert "Watchlist stopped." in rest
+    if "WATCHLIST_DATABASE_URL" not in cli_env:
+        pgdata = Path(cli_env["WATCHLIST_DATA_DIR"]) / "postgres"
+        assert not (pgdata / "postmaster.pid").exists(), "the embedded server is still running"
+
+
+def test_dev_py_up_hands_a_sigterm_on_to_the_server_it_started(cli_env):
+    """A supervisor stops `python3 dev.py up` with SIGTERM: the server stops with it,
+    the embedded database too, where it used to run on without dev.py."""
+    up = Up(cli_env, "--no-demo", launcher=DEV_PY)
+
+    code, rest = up.stop(signal.SIGTERM)
 
     assert code == 0
     assert "Watchlist stopped." in rest
