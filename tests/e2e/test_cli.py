@@ -62,6 +62,15 @@ def test_bad_cli_input_is_refused_with_a_message(cli_env):
     assert "--role" in wrong_role.stderr
 
 
+def assert_stopped_cleanly(code: int, rest: str, cli_env: dict[str, str]) -> None:
+    """`up` said goodbye, exited 0, and stopped its embedded server (if it ran one)."""
+    assert code == 0
+    assert "Watchlist stopped." in rest
+    if "WATCHLIST_DATABASE_URL" not in cli_env:
+        pgdata = Path(cli_env["WATCHLIST_DATA_DIR"]) / "postgres"
+        assert not (pgdata / "postmaster.pid").exists(), "the embedded server is still running"
+
+
 def test_up_serves_reports_and_stops_cleanly_on_sigterm(cli_env):
     organisation = run(cli_env, "org", "add", "Shymkent legal centre", "--json")
     reporter = run(cli_env, "key", "issue", organisation["id"], "--role", "reporter", "--json")
@@ -96,11 +105,7 @@ def test_up_serves_reports_and_stops_cleanly_on_sigterm(cli_env):
     finally:
         code, rest = up.stop(signal.SIGTERM)
 
-    assert code == 0
-    assert "Watchlist stopped." in rest
-    if "WATCHLIST_DATABASE_URL" not in cli_env:
-        pgdata = Path(cli_env["WATCHLIST_DATA_DIR"]) / "postgres"
-        assert not (pgdata / "postmaster.pid").exists(), "the embedded server is still running"
+    assert_stopped_cleanly(code, rest, cli_env)
 
 
 def test_dev_py_up_hands_a_sigterm_on_to_the_server_it_started(cli_env):
@@ -110,11 +115,7 @@ def test_dev_py_up_hands_a_sigterm_on_to_the_server_it_started(cli_env):
 
     code, rest = up.stop(signal.SIGTERM)
 
-    assert code == 0
-    assert "Watchlist stopped." in rest
-    if "WATCHLIST_DATABASE_URL" not in cli_env:
-        pgdata = Path(cli_env["WATCHLIST_DATA_DIR"]) / "postgres"
-        assert not (pgdata / "postmaster.pid").exists(), "the embedded server is still running"
+    assert_stopped_cleanly(code, rest, cli_env)
 
 
 def test_up_creates_the_demo_only_on_a_new_data_directory(cli_env):

@@ -141,14 +141,14 @@ class _Changes:
         if rank != LEVELS.index(before.risk.level):
             self.ranks.append((view, firm, rank))
 
-    def write(self, cur: Writes, written: WrittenProfiles) -> None:
-        """Into ``cur``, one statement with the batch's other last writes: each firm joined
+    def write(self, writes: Writes, written: WrittenProfiles) -> None:
+        """Into ``writes``, one statement with the batch's other last writes: each firm joined
         is changed once, and what a report joining adds no other write touches."""
         if not self.firms:
             return
-        copy_rows(cur, "memberships (view, report_id, firm_id)", self.memberships)
+        copy_rows(writes, "memberships (view, report_id, firm_id)", self.memberships)
         columns = list(zip(*self.firms, strict=True))
-        cur.execute(
+        writes.execute(
             "UPDATE firms f SET level = c.level, level_rank = c.level_rank, score = c.score, "
             "organisations = c.organisations, profile = c.profile, "
             "as_of_position = c.as_of_position FROM unnest(%b::text[], %b::uuid[], %b::text[], "
@@ -158,9 +158,9 @@ class _Changes:
             [list(column) for column in columns],
         )
         for table, column in FIRM_TEXTS.items():
-            copy_rows(cur, f"{table} (view, firm_id, {column})", self.texts[table])
-        words.rank(cur, self.ranks)
-        words.write(cur, [], self.words, count=True)
+            copy_rows(writes, f"{table} (view, firm_id, {column})", self.texts[table])
+        words.rank(writes, self.ranks)
+        words.write(writes, [], self.words, count=True)
         for key, profile, size in self.profiles:
             written.put(key, profile, size)
 
