@@ -62,9 +62,8 @@ def _read(conn: Connection[Any], fn: Callable[[psycopg.Cursor[Any]], T]) -> T:
             with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
                 # Which generation is live, and reading it, in one round trip.
                 row = cur.execute(
-                    "SELECT set_config('search_path', quote_ident(%s || generation) || ', public', "
-                    f"true) FROM {tables.POINTER}",
-                    (tables.SCHEMA_PREFIX,),
+                    f"SELECT {tables.SEARCH_PATH.format('generation')} FROM {tables.POINTER}",
+                    {"prefix": tables.SCHEMA_PREFIX},
                 ).fetchone()
                 if row is None:
                     raise NotProjected("the projector has not built the read models yet")

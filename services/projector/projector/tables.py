@@ -249,12 +249,11 @@ def drop_generation(conn: Connection[Any], generation: int) -> None:
     )
 
 
-# Unqualified table names to a generation's schema, and JIT off, to the end of the
-# transaction; as select-list items, so that reading the live generation sets them too.
-_USE = (
-    "set_config('search_path', quote_ident(%(prefix)s || {}) || ', public', true), "
-    "set_config('jit', 'off', true)"
-)
+# Unqualified table names to the schema of generation ``{}`` to the end of the
+# transaction, as a select-list item: reading the live generation sets it too.
+SEARCH_PATH = "set_config('search_path', quote_ident(%(prefix)s || {}) || ', public', true)"
+# And JIT off (see ``use_generation``).
+_USE = SEARCH_PATH + ", set_config('jit', 'off', true)"
 
 
 def use_generation(conn: Connection[Any], generation: int) -> None:
