@@ -123,7 +123,7 @@ def test_one_batch_of_reports_joining_firms_agrees_with_a_replay(new_member, dat
     """Several new reports in one batch, as a projector behind the log takes them: two
     join one firm through different keys (the second goes the long way), two share a
     key with each other, one makes a firm of its own, one is private; then the whole log
-    replayed agrees with the read models."""
+    replayed agrees with the read models, the vocabulary's counts included."""
     rnd = random.Random(7)
     tag = secrets.token_hex(3)
     members = [new_member(f"Hotline {n} {tag}") for n in range(3)]
@@ -137,7 +137,9 @@ def test_one_batch_of_reports_joining_firms_agrees_with_a_replay(new_member, dat
     batch = [
         (0, sky, [], "partners"),  # joins Sky
         (0, [f"Other {tag} Name"], [phone], "partners"),  # joins Sky too: the long way
-        (0, sea, [], "partners"),  # joins Sea
+        # Joins Sea, and brings it a word ("lone") that the next report's new firm brings too:
+        # the vocabulary counts the word's two firms (one statement writes both).
+        (0, [*sea, f"Lone {tag} Travel"], [], "partners"),
         (2, [f"Lone {tag} Agency"], [], "partners"),  # a firm of its own
         (1, [f"Wave {tag} Agency"], [], "partners"),  # these two share a key:
         (2, [f"Wave {tag} Agency", f"Wave {tag} LLP"], [], "partners"),  # the long way

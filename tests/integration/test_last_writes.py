@@ -1,14 +1,25 @@
-"""A batch's last writes, gathered and sent as one statement (``projector.writing.Writes``)."""
+"""A batch's last writes, gathered and sent as one statement (``projector.writing.Writes``),
+and the transaction the runner begins and ends around them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from uuid import uuid4
 
+import msgspec
 import psycopg
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from conftest import SIGNING_SEED, example_report, own_log
+from projector import tables
+from projector.audit import chained_head
+from projector.chain import Chain
+from projector.chain import ensure_tables as ensure_chain_tables
+from projector.following import event_recorder
+from projector.runner import ProjectorRunner, ensure_live_generation, tracked_position
 from projector.writing import Writes, copy_rows
+from watchlist.domain.contract import ReportBody
 
 ROWS = "written (id, at, body, note, blob, n)"
 
@@ -74,3 +85,42 @@ def test_nothing_gathered_sends_nothing(conn):
     with conn.cursor() as cur:
         Writes(cur).send()
         assert cur.pgresult is None  # no statement ran on it
+
+
+def test_a_batch_that_fails_part_way_writes_nothing_and_the_next_try_projects_it(database):
+    """The runner begins a batch in its first message and commits it itself: a batch that
+    fails after writing rolls back whole, and leaves the connection ready for the next."""
+    with own_log(database, "watchlist_failed_batch_", "Failed batch hotline") as (db, app, who):
+        report = app.submit_report(who, msgspec.convert(example_report(), ReportBody))
+        recorder = event_recorder(db)
+        chain = Chain(Ed25519PrivateKey.from_private_bytes(SIGNING_SEED))
+        runner = ProjectorRunner(db, app.taxonomy, chain)
+        apply = runner.projection.apply
+
+        def fail_after_writing(conn, batch, writes=None):
+            apply(conn, batch, writes)
+            writes.send()  # every write so far reaches the server, in the transaction
+            raise RuntimeError("the batch fails here")
+
+        try:
+            with psycopg.connect(db.url, autocommit=True) as conn:
+                live = ensure_live_generation(conn)
+                ensure_chain_tables(conn)
+                batch = recorder.select_notifications(start=0, limit=100)
+                runner.projection.apply = fail_after_writing
+                with pytest.raises(RuntimeError, match="fails here"):
+                    runner.commit(conn, batch)
+
+                assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+                schema = tables.schema_name(live)
+                reports = f'SELECT count(*) FROM "{schema}".reports'
+                assert conn.execute(reports).fetchone() == (0,)
+                assert tracked_position(conn) == 0
+                assert chained_head(conn) == 0
+
+                runner.projection.apply = apply
+                runner.commit(conn, batch)
+                assert conn.execute(reports).fetchone() == (1,)
+                assert tracked_position(conn) == chained_head(conn) == report.position
+        finally:
+            recorder.datastore.close()

@@ -62,6 +62,17 @@ def public_key_bytes(key: Ed25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+# The chain's head (position, hash) and its last checkpoint (position, time), in one
+# statement without parameters; None for what does not exist yet.
+HEAD = (
+    "SELECT c.position, c.hash, k.position, k.signed_at FROM (SELECT) AS one "
+    "LEFT JOIN LATERAL (SELECT position, hash FROM watchlist_chain "
+    "  ORDER BY position DESC LIMIT 1) c ON true "
+    "LEFT JOIN LATERAL (SELECT position, signed_at FROM watchlist_checkpoints "
+    "  ORDER BY position DESC LIMIT 1) k ON true"
+)
+
+
 @dataclass
 class Chain:
     """Extends the chain up to a position, and signs a checkpoint every K events or T seconds."""
@@ -75,21 +86,6 @@ class Chain:
     def __post_init__(self) -> None:
         self.public_key = public_key_bytes(self.key)
 
-    @staticmethod
-    def _head(conn: psycopg.Connection[Any]) -> tuple[Any, ...]:
-        """The chain's head (position, hash) and its last checkpoint (position, time), in
-        one statement; None for what does not exist yet."""
-        with conn.cursor(row_factory=tuple_row) as cur:
-            found = cur.execute(
-                "SELECT c.position, c.hash, k.position, k.signed_at FROM (SELECT) AS one "
-                "LEFT JOIN LATERAL (SELECT position, hash FROM watchlist_chain "
-                "  ORDER BY position DESC LIMIT 1) c ON true "
-                "LEFT JOIN LATERAL (SELECT position, signed_at FROM watchlist_checkpoints "
-                "  ORDER BY position DESC LIMIT 1) k ON true"
-            ).fetchone()
-        assert found is not None
-        return found
-
     def extend(
         self,
         conn: psycopg.Connection[Any],
@@ -97,6 +93,7 @@ class Chain:
         *,
         known: tuple[int, Sequence[Notification]] | None = None,
         writes: Writes | None = None,
+        head: Sequence[Any] | None = None,
     ) -> int:
         """Chain the log after the chain's head, up to position ``up_to``: the new head.
 
@@ -104,10 +101,14 @@ class Chain:
         up to ``up_to``, as the projector just read them: when the head is at ``after``,
         they are chained as they are. Otherwise at most ``step`` events are read from
         the log and chained. The new links are written into ``writes`` if given (the
-        projector's batch sends them with its last writes), or else at once.
+        projector's batch sends them with its last writes), or else at once. ``head`` is
+        what ``HEAD`` read in the caller's transaction, if it did.
         """
-        found = self._head(conn)
-        position, previous = (0, chain.GENESIS) if found[0] is None else (found[0], bytes(found[1]))
+        if head is None:
+            with conn.cursor(row_factory=tuple_row) as cur:
+                head = cur.execute(HEAD).fetchone()
+        assert head is not None
+        position, previous = (0, chain.GENESIS) if head[0] is None else (head[0], bytes(head[1]))
         if position >= up_to:
             return position
         with conn.cursor(row_factory=tuple_row) as cur:
@@ -134,7 +135,7 @@ class Chain:
                 rows.append((notification_id, previous))
             into = writes or cur
             copy_rows(into, "watchlist_chain (position, hash)", rows)
-            self._maybe_checkpoint(into, rows[-1][0], rows[-1][1], found[2:])
+            self._maybe_checkpoint(into, rows[-1][0], rows[-1][1], tuple(head[2:]))
             return int(rows[-1][0])
 
     def _maybe_checkpoint(

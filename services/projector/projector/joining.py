@@ -17,7 +17,7 @@ another kind of event. Both ways write the same rows, so a replay still agrees.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -30,7 +30,7 @@ from projector.facts import SHARING
 from projector.model import PARTNERS, Entry, ReportState, fold
 from projector.profile import Profile, joined, packed, profile_of, stored_profile
 from projector.risk import LEVELS
-from projector.rows import FIRM_TEXTS, Rows, WrittenProfiles, firm_texts
+from projector.rows import FIRM_TEXTS, FIRMS, MEMBERSHIPS, Rows, WrittenProfiles, firm_texts
 from projector.writing import Writes, copy_rows
 from watchlist.domain.taxonomy import Taxonomy
 
@@ -46,6 +46,7 @@ def join(
     cur: Cursor[Any],
     reports: Mapping[UUID, Sequence[Any]],
     fresh: Mapping[UUID, list[Entry]],
+    keys: Mapping[UUID, Iterable[str]],
     taxonomy: Taxonomy,
     written: WrittenProfiles,
     writes: Writes,
@@ -53,21 +54,23 @@ def join(
     """Add the batch's new reports that join one firm (or make their own) to the read
     models, and return their states. ``reports`` are the batch's report rows, ``fresh``
     the entries of the reports it submitted: a batch of submissions and nothing else.
-    The rows of the firms they join go into ``writes``; those of new firms at once.
+    ``keys`` are the match keys of the batch's reports. The rows of the firms they join
+    or start go into ``writes``.
 
-    A few statements whatever the batch: this is the projector's busiest path, and a
-    round trip to the database costs more than the Python of a report."""
+    One query whatever the batch, its writes sent with the batch's others: this is the
+    projector's busiest path, and a round trip to the database costs more than the
+    Python of a report."""
     states = fold(e for r in fresh for e in fresh[r])
     # A NUL typed before the API refused it is stored as U+FFFD: compared with what the
     # read models hold, it would no longer equal itself. Such a report goes the long way.
     typed = [r for r, s in states.items() if b"\\u0000" not in msgspec.json.encode(s.content)]
     private = {r: str(states[r].organisation_id) for r in typed if reports[r][SHARING] != PARTNERS}
-    joining = _joining(cur, typed, states, private) if typed else []
+    joining, reached = _joining(cur, typed, states, private, keys) if typed else ([], {})
     targets: dict[tuple[str, UUID], UUID] = {}  # each firm joined, and by which organisation
     for j in joining:
         for pair in j.firms.items():
             targets.setdefault(pair, j.state.organisation_id)
-    stored = _stored(cur, targets, written)
+    stored = _stored(joining, reached, written)
     new_firms = Rows(written=written)
     changed = _Changes()
     done: list[ReportState] = []
@@ -101,9 +104,7 @@ def join(
             for view, profile, after in found:
                 changed.add(view, state.report_id, profile, after)
             done.append(state)
-    changed.write(writes, written)
-    if new_firms.firms:
-        new_firms.write(cur)
+    changed.write(writes, written, new_firms)
     return done
 
 
@@ -141,28 +142,35 @@ class _Changes:
         if rank != LEVELS.index(before.risk.level):
             self.ranks.append((view, firm, rank))
 
-    def write(self, writes: Writes, written: WrittenProfiles) -> None:
+    def write(self, writes: Writes, written: WrittenProfiles, new: Rows) -> None:
         """Into ``writes``, one statement with the batch's other last writes: each firm joined
-        is changed once, and what a report joining adds no other write touches."""
-        if not self.firms:
-            return
-        copy_rows(writes, "memberships (view, report_id, firm_id)", self.memberships)
-        columns = list(zip(*self.firms, strict=True))
-        writes.execute(
-            "UPDATE firms f SET level = c.level, level_rank = c.level_rank, score = c.score, "
-            "organisations = c.organisations, profile = c.profile, "
-            "as_of_position = c.as_of_position FROM unnest(%b::text[], %b::uuid[], %b::text[], "
-            "%b::smallint[], %b::float8[], %b::int[], %b::bytea[], %b::bigint[]) "
-            "AS c(view, firm_id, level, level_rank, score, organisations, profile, "
-            "as_of_position) WHERE f.view = c.view AND f.firm_id = c.firm_id",
-            [list(column) for column in columns],
-        )
+        is changed once, and what a report joining adds no other write touches. With them
+        the rows of the firms that reports start (``new``): inserts alone, since no firm
+        held those reports; their words counted with the others', since one statement may
+        not change a vocabulary row twice."""
+        assert not new.overridden, "a firm a report starts overrides none"
+        assert not new.before.as_of, "a firm a report starts replaces none"
+        copy_rows(writes, MEMBERSHIPS, self.memberships + new.memberships)
+        if self.firms:
+            columns = list(zip(*self.firms, strict=True))
+            writes.execute(
+                "UPDATE firms f SET level = c.level, level_rank = c.level_rank, score = c.score, "
+                "organisations = c.organisations, profile = c.profile, "
+                "as_of_position = c.as_of_position FROM unnest(%b::text[], %b::uuid[], %b::text[], "
+                "%b::smallint[], %b::float8[], %b::int[], %b::bytea[], %b::bigint[]) "
+                "AS c(view, firm_id, level, level_rank, score, organisations, profile, "
+                "as_of_position) WHERE f.view = c.view AND f.firm_id = c.firm_id",
+                [list(column) for column in columns],
+            )
+        copy_rows(writes, FIRMS, new.firms)
         for table, column in FIRM_TEXTS.items():
-            copy_rows(writes, f"{table} (view, firm_id, {column})", self.texts[table])
+            rows = self.texts[table] + new.texts[table]
+            copy_rows(writes, f"{table} (view, firm_id, {column})", rows)
         words.rank(writes, self.ranks)
-        words.write(writes, [], self.words, count=True)
+        words.write(writes, [], self.words + new.words, count=True)
         for key, profile, size in self.profiles:
             written.put(key, profile, size)
+        new.remember()
 
 
 def _joining(
@@ -170,45 +178,84 @@ def _joining(
     reports: list[UUID],
     states: dict[UUID, ReportState],
     private: dict[UUID, str],
-) -> list[_Joining]:
+    keys: Mapping[UUID, Iterable[str]],
+) -> tuple[list[_Joining], dict[tuple[UUID, str], _Found]]:
     """The reports that join one firm in each view that sees them, or make their own:
     a shared report in the partners' view and every view that overrides its firm there;
-    a private one (``private`` names its organisation's view) in that view alone."""
+    a private one (``private`` names its organisation's view) in that view alone. And,
+    in the same statement, the firm each report reaches alone in a view, as stored.
+
+    ``keys`` are the batch's reports' match keys, not yet written: the reports of the
+    batch are in no firm, so one that shares a key with another of them goes the long way.
+    """
+    rows = [(r, k) for r in reports for k in keys.get(r, ())]
+    holders: dict[str, set[UUID]] = {}
+    for report, batch_keys in keys.items():
+        for key in batch_keys:
+            holders.setdefault(key, set()).add(report)
+    held_back = {r for held in holders.values() if len(held) > 1 for r in held}
     cur.execute(
-        "WITH reach AS (SELECT k1.report_id, m.view, array_agg(DISTINCT m.firm_id) AS firms "
-        "  FROM report_keys k1 CROSS JOIN LATERAL (SELECT k2.report_id FROM report_keys k2 "
+        "WITH k1 AS (SELECT * FROM unnest(%b::uuid[], %b::text[]) AS k1(report_id, key)), "
+        "b AS (SELECT * FROM unnest(%b::uuid[], %b::uuid[]) AS b(report_id, organisation_id)), "
+        "reach AS (SELECT k1.report_id, m.view, array_agg(DISTINCT m.firm_id) AS firms "
+        "  FROM k1 CROSS JOIN LATERAL (SELECT k2.report_id FROM report_keys k2 "
         "    WHERE k2.key = k1.key AND k2.report_id <> k1.report_id OFFSET 0) s "
         "  LEFT JOIN LATERAL (SELECT m.view, m.firm_id FROM memberships m "
         "    WHERE m.report_id = s.report_id OFFSET 0) m ON true "
-        "  WHERE k1.report_id = ANY(%b) GROUP BY k1.report_id, m.view) "
-        "SELECT report_id, view, firms, CASE WHEN view = 'partners' AND cardinality(firms) = 1 "
-        "  THEN ARRAY(SELECT o.view FROM overridden o WHERE o.firm_id = firms[1]) END "
-        "FROM reach",
-        (reports,),
+        "  GROUP BY k1.report_id, m.view) "
+        "SELECT r.report_id, r.view, r.firms, "
+        "  CASE WHEN r.view = 'partners' AND cardinality(r.firms) = 1 "
+        "  THEN ARRAY(SELECT o.view FROM overridden o WHERE o.firm_id = r.firms[1]) END, "
+        "  f.as_of_position, f.profile, "
+        "  f.firm_id IS NOT NULL AND EXISTS (SELECT FROM memberships m "
+        "    JOIN reports o ON o.report_id = m.report_id WHERE m.view = f.view "
+        "    AND m.firm_id = f.firm_id AND o.organisation_id = b.organisation_id "
+        "    AND o.status = 'active') "
+        "FROM reach r JOIN b ON b.report_id = r.report_id "
+        "LEFT JOIN firms f ON cardinality(r.firms) = 1 AND f.view = r.view "
+        "  AND f.firm_id = r.firms[1]",
+        (
+            [r for r, _ in rows],
+            [k for _, k in rows],
+            reports,
+            [states[r].organisation_id for r in reports],
+        ),
     )
     reach: dict[UUID, dict[str, set[UUID]]] = {r: {} for r in reports}
-    held_back: set[UUID] = set()
     overriding: dict[UUID, set[str]] = {}
-    for report, view, firms, overriders in cur.fetchall():
+    found: dict[tuple[UUID, str], _Found] = {}
+    for report, view, firms, overriders, as_of, profile, counted in cur.fetchall():
         if view is None:
             held_back.add(report)
         else:
             reach[report][view] = set(firms)
         if overriders is not None:
             overriding[report] = set(overriders)
+        if as_of is not None:
+            found[report, view] = _Found(as_of, profile, counted)
     joining = []
     for report in reports:
         if report in held_back:
             continue
         own = private.get(report)
-        found = (
+        joins = (
             _shared(states[report], reach[report], overriding.get(report))
             if own is None
             else _private(states[report], reach[report], overriding.get(report), own)
         )
-        if found is not None:
-            joining.append(found)
-    return joining
+        if joins is not None:
+            joining.append(joins)
+    return joining, found
+
+
+@dataclass
+class _Found:
+    """A firm a report reaches alone in a view, as stored: whether the report's organisation
+    has an active report in it already."""
+
+    as_of_position: int
+    profile: bytes
+    counted: bool
 
 
 def _shared(
@@ -240,32 +287,21 @@ def _private(
 
 
 def _stored(
-    cur: Cursor[Any], targets: Mapping[tuple[str, UUID], UUID], written: WrittenProfiles
+    joining: list[_Joining], found: Mapping[tuple[UUID, str], _Found], written: WrittenProfiles
 ) -> dict[tuple[str, UUID], tuple[Profile, bool]]:
-    """The profiles of the firms joined, as stored (as this projector wrote them, where it
-    remembers), and whether the organisation joining each has an active report in it."""
-    if not targets:
-        return {}
-    held = {pair: written.get(pair) for pair in targets}
-    cur.execute(
-        "SELECT f.view, f.firm_id, "
-        "CASE WHEN f.as_of_position = k.held THEN NULL ELSE f.profile END, "
-        "EXISTS (SELECT FROM memberships m JOIN reports r ON r.report_id = m.report_id "
-        "  WHERE m.view = f.view AND m.firm_id = f.firm_id "
-        "  AND r.organisation_id = k.organisation_id AND r.status = 'active') "
-        "FROM firms f JOIN unnest(%b::text[], %b::uuid[], %b::bigint[], %b::uuid[]) "
-        "AS k(view, firm_id, held, organisation_id) "
-        "ON f.view = k.view AND f.firm_id = k.firm_id",
-        (
-            [view for view, _ in targets],
-            [firm for _, firm in targets],
-            [-1 if p is None else p.as_of_position for p in held.values()],
-            list(targets.values()),
-        ),
-    )
-    found = {}
-    for view, firm, stored, counted in cur.fetchall():
-        remembered = held[view, firm]
-        profile = stored_profile(stored) if remembered is None else remembered
-        found[view, firm] = profile, counted
-    return found
+    """The profiles of the firms joined (as this projector wrote them, where it remembers
+    them as stored), and whether the organisation of the first report joining each has an
+    active report in it; each as the first report joining it found it."""
+    stored: dict[tuple[str, UUID], tuple[Profile, bool]] = {}
+    for j in joining:
+        for view, firm in j.firms.items():
+            if (view, firm) in stored:
+                continue
+            seen = found.get((j.state.report_id, view))
+            if seen is None:  # no row: the long way will tell
+                continue
+            remembered = written.get((view, firm))
+            if remembered is None or remembered.as_of_position != seen.as_of_position:
+                remembered = stored_profile(seen.profile)
+            stored[view, firm] = remembered, seen.counted
+    return stored

@@ -51,19 +51,21 @@ class Projection:
     ) -> None:
         """Apply events, in log order, to the generation on the connection's search_path.
 
-        The batch's last writes (reports joining their firm, the tracking position) go
-        into ``writes`` if given, for the caller to send with its own; or else are sent
-        before this returns."""
+        The batch's facts and last writes (reports joining their firm, the tracking
+        position) go into ``writes`` if given, for the caller to send with its own (the
+        long way sends them before it reads); or else are sent before this returns."""
         with conn.cursor() as cur:
             last = Writes(cur) if writes is None else writes
-            dirty, fresh, reports = self._record(cur, batch)
+            dirty, fresh, facts = self._record(cur, batch, last)
             if dirty and all(isinstance(e, ReportSubmitted) for _, e in batch):
-                added = joining.join(cur, reports, fresh, self.taxonomy, self.written, last)
+                added = joining.join(
+                    cur, facts.reports, fresh, facts.keys, self.taxonomy, self.written, last
+                )
                 self.states.remember(added)
                 self.joined += len(added)
                 dirty -= {state.report_id for state in added}
             if dirty:
-                last.send()  # the long way reads the firms the others joined
+                last.send()  # the long way reads the facts, and the firms the others joined
                 self._resolve(cur, dirty, fresh)
             if batch:
                 last.execute(
@@ -75,11 +77,11 @@ class Projection:
     # Facts: reports, keys, entries, decisions
 
     def _record(
-        self, cur: Cursor[Any], batch: Sequence[tuple[int, DomainEvent]]
-    ) -> tuple[set[UUID], dict[UUID, list[Entry]], dict[UUID, list[Any]]]:
-        """Write the batch's facts; return the reports and firms it touches, the entries
-        of the reports it submits (whole in memory, so they need not be read back), and
-        the rows of the reports it changes."""
+        self, cur: Cursor[Any], batch: Sequence[tuple[int, DomainEvent]], last: Writes
+    ) -> tuple[set[UUID], dict[UUID, list[Entry]], Facts]:
+        """Gather the batch's facts into ``last``; return the reports and firms it touches,
+        the entries of the reports it submits (whole in memory, so they need not be read
+        back), and the facts: the rows of the reports it changes, with their keys."""
         facts = Facts(reports=_changed_reports(cur, batch))
         earlier = set(facts.reports)
         made = facts.add(batch)
@@ -98,12 +100,10 @@ class Projection:
             # Before the keys are written again: one statement may not both delete a row
             # and insert its like.
             cur.execute("DELETE FROM report_keys WHERE report_id = ANY(%b)", (rekeyed,))
-        # The facts, one statement for every table: what comes next reads them.
-        writes = Writes(cur)
-        self.write_facts(writes, facts, upsert=True)
-        copy_rows(writes, stored_entries.TABLE, [stored_entries.to_row(e) for e in made])
-        writes.send()
-        return touched, _of_new_reports(made), facts.reports
+        # The facts go with the batch's last writes: what reads them sends them first.
+        self.write_facts(last, facts, upsert=True)
+        copy_rows(last, stored_entries.TABLE, [stored_entries.to_row(e) for e in made])
+        return touched, _of_new_reports(made), facts
 
     @staticmethod
     def write_facts(cur: Cursor[Any] | Writes, facts: Facts, *, upsert: bool) -> None:

@@ -62,8 +62,7 @@ def _read(conn: Connection[Any], fn: Callable[[psycopg.Cursor[Any]], T]) -> T:
             with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
                 # Which generation is live, and reading it, in one round trip.
                 row = cur.execute(
-                    f"SELECT {tables.SEARCH_PATH.format('generation')} FROM {tables.POINTER}",
-                    {"prefix": tables.SCHEMA_PREFIX},
+                    f"SELECT {tables.SEARCH_PATH.format('generation')} FROM {tables.POINTER}"
                 ).fetchone()
                 if row is None:
                     raise NotProjected("the projector has not built the read models yet")

@@ -61,6 +61,12 @@ class WrittenProfiles:
         self.size = 0
 
 
+MEMBERSHIPS = "memberships (view, report_id, firm_id)"
+FIRMS = (
+    "firms (view, firm_id, display_name, country, level, level_rank, score, organisations, "
+    "profile, as_of_position)"
+)
+
 # What a firm is searched by, each a pure function of its profile (``firm_texts``): its
 # names (and, through them, their words), and the identifier keys it shows.
 FIRM_TEXTS = {"firm_names": "name", "firm_keys": "key"}
@@ -178,6 +184,14 @@ class Rows:
             self.texts[table] += [(view, firm, text) for text in found]
         self.words += [(view, firm, w, rank) for w in words.words_of(texts["firm_names"])]
 
+    def remember(self, stale: Sequence[tuple[str, UUID]] = ()) -> None:
+        """The profiles rendered, remembered as written (where the projector remembers);
+        those of the ``stale`` firms, whose rows go, forgotten."""
+        if self.written is not None:
+            self.written.forget(stale)
+            for key, (profile, size) in self.rendered.items():
+                self.written.put(key, profile, size)
+
     def write(self, cur: Cursor[Any], *, count_words: bool = True) -> None:
         """Write the rows; without ``count_words`` the vocabulary waits for ``words.count_all``."""
         held = self.before.memberships
@@ -188,19 +202,11 @@ class Rows:
             new = [m for m in memberships if m not in held]
         else:  # an empty generation, or reports no firm held: each membership is new, once
             new = self.memberships
-        copy_rows(cur, "memberships (view, report_id, firm_id)", new)
+        copy_rows(cur, MEMBERSHIPS, new)
         stale = sorted(set(self.before.as_of) - self.kept)
         _delete_pairs(cur, "firms", "firm_id", stale)
-        if self.written is not None:
-            self.written.forget(stale)
-            for key, (profile, size) in self.rendered.items():
-                self.written.put(key, profile, size)
-        copy_rows(
-            cur,
-            "firms (view, firm_id, display_name, country, level, level_rank, score, "
-            "organisations, profile, as_of_position)",
-            self.firms,
-        )
+        self.remember(stale)
+        copy_rows(cur, FIRMS, self.firms)
         # A firm's names and keys mostly stay when it changes: only those that come or go
         # are written.
         for table, column in FIRM_TEXTS.items():

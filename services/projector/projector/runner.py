@@ -12,7 +12,8 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from eventsourcing.persistence import Notification, PersistenceError
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from projector import tables
+from projector.chain import HEAD as CHAIN_HEAD
 from projector.chain import Chain
 from projector.chain import ensure_tables as ensure_chain_tables
 from projector.following import (
@@ -152,9 +154,12 @@ class ProjectorRunner:
     def _commit(self, conn: psycopg.Connection[Any], batch: Sequence[Notification]) -> bool:
         times = [time.perf_counter()]
         joined = self.projection.joined
-        with conn.transaction(), conn.cursor() as cur:
-            live = tables.use_live_generation(conn)
-            done = cur.execute("SELECT position FROM tracking").fetchone()
+        with _transaction(conn), conn.cursor() as cur:
+            # Where the read models and the chain stand, in the message that begins.
+            live = tables.begin_on_live_generation(
+                cur, f"SELECT t.position, h.* FROM tracking t CROSS JOIN ({CHAIN_HEAD}) h"
+            )
+            done = cur.fetchone()
             assert done is not None
             if live != self._generation:  # a rebuild was swapped in
                 self.projection.written.clear()
@@ -168,7 +173,10 @@ class ProjectorRunner:
             if todo:  # the collector is off while following (see following.IdleCollector)
                 self.projection.apply(conn, decode(todo), writes)
             times.append(time.perf_counter())
-            behind = self.chain.extend(conn, end, known=(done[0], todo), writes=writes) < end
+            behind = (
+                self.chain.extend(conn, end, known=(done[0], todo), writes=writes, head=done[1:])
+                < end
+            )
             times.append(time.perf_counter())
             if todo:
                 writes.send(*tables.announcement(end))
@@ -219,6 +227,22 @@ def ensure_live_generation(conn: psycopg.Connection[Any]) -> int:
         tables.drop_generation(conn, generation)
     assert live is not None
     return live
+
+
+@contextmanager
+def _transaction(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """Commit what the block began (``tables.begin_on_live_generation``), or roll it back,
+    as psycopg's ``transaction()`` would; on an autocommit connection."""
+    assert conn.autocommit, "psycopg would begin a transaction of its own"
+    try:
+        yield
+    except BaseException:
+        try:
+            conn.rollback()
+        except psycopg.Error as exc:  # the connection is gone: so is the transaction
+            log.warning("rolling a batch back failed: %s", exc)
+        raise
+    conn.commit()
 
 
 def tracked_position(conn: psycopg.Connection[Any]) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import Connection, sql
+from psycopg import Connection, Cursor, sql
 from psycopg.rows import tuple_row
 
 POINTER = "watchlist_read_model"
@@ -251,9 +251,17 @@ def drop_generation(conn: Connection[Any], generation: int) -> None:
 
 # Unqualified table names to the schema of generation ``{}`` to the end of the
 # transaction, as a select-list item: reading the live generation sets it too.
-SEARCH_PATH = "set_config('search_path', quote_ident(%(prefix)s || {}) || ', public', true)"
+# The prefix is written in: a constant, so the expression needs no parameter.
+SEARCH_PATH = (
+    f"set_config('search_path', quote_ident('{SCHEMA_PREFIX}' || {{}}) || ', public', true)"
+)
 # And JIT off (see ``use_generation``).
 _USE = SEARCH_PATH + ", set_config('jit', 'off', true)"
+# A projector's batch: the live generation, held, and its statements planned once.
+_BEGUN = (
+    f"SELECT generation, {_USE.format('generation')}, "
+    f"set_config('plan_cache_mode', 'force_generic_plan', true) FROM {POINTER} FOR SHARE"
+)
 
 
 def use_generation(conn: Connection[Any], generation: int) -> None:
@@ -263,20 +271,30 @@ def use_generation(conn: Connection[Any], generation: int) -> None:
     yet the planner prices them high enough to compile, which cost more than running them
     (a tenth of a second each, measured).
     """
-    conn.execute(
-        f"SELECT {_USE.format('%(generation)s::text')}",
-        {"prefix": SCHEMA_PREFIX, "generation": generation},
-    )
+    conn.execute(f"SELECT {_USE.format('%(generation)s::text')}", {"generation": generation})
 
 
-def use_live_generation(conn: Connection[Any]) -> int:
-    """As ``use_generation``, on the live generation, which no rebuild may swap until the
-    transaction ends; which one it is. One statement: the projector runs it per batch."""
-    row = conn.execute(
-        f"SELECT generation, {_USE.format('generation')} FROM {POINTER} FOR SHARE",
-        {"prefix": SCHEMA_PREFIX},
-    ).fetchone()
+def begin_on_live_generation(cur: Cursor[Any], then: str) -> int:
+    """Begin a transaction on the live generation (as ``use_generation``), which no
+    rebuild may swap until it ends, and run ``then`` in it, in one message to the server;
+    which generation it is.
+
+    The projector starts every batch so. The simple query protocol takes several
+    statements in one message, each named in the ``search_path`` the one before set:
+    ``BEGIN``, the generation and the first read took a round trip each before. Hence
+    ``then`` has no parameters. The cursor is left on its rows; the caller commits or
+    rolls back (the connection in autocommit mode, so that psycopg begins nothing).
+
+    The batch's statements are planned once per connection (``plan_cache_mode``): psycopg
+    prepares those it runs often, but PostgreSQL planned each again for its parameters.
+    Finding which firms a batch's reports reach took 0.44 ms to plan and 0.04 ms to run;
+    its generic plan runs as fast.
+    """
+    cur.execute(f"BEGIN; {_BEGUN}; {then}")
+    cur.nextset()
+    row = cur.fetchone()
     assert row is not None, "the live generation is made before the projector follows"
+    cur.nextset()
     return int(row[0])
 
 

@@ -4,8 +4,9 @@ The replay fills empty tables with COPY. The live projector's batches are small,
 there each statement costs far more than its rows: a message to the server and one
 back, each waking the other process, and the server's own work to run it. At 200
 reports a second a report's twenty-odd statements kept the projector busy nearly all
-the time, and the answers waited. A batch's last writes (a report joining its firm,
-the tracking position, the audit chain) go as one statement instead (``Writes``).
+the time, and the answers waited. A batch's writes (its facts, the firms its reports
+join or start, the tracking position, the audit chain) go as one statement instead
+(``Writes``), unless something in between reads them.
 """
 
 from __future__ import annotations
