@@ -27,8 +27,9 @@ class Writes:
     """Writes gathered, then sent as one statement: each a data-modifying ``WITH`` query.
 
     PostgreSQL runs them on one snapshot, in no set order: none may read what another
-    writes, nor change a row another changes. So only a batch's last, independent
-    writes go here, and whatever reads what they change sends them first (``send``).
+    writes, nor change a row another changes. So only writes independent of each other
+    go here (a batch's facts, the firms it joins or starts, its tracking position, its
+    chain), and whatever reads what they change sends them first (``send``).
     """
 
     def __init__(self, cur: Cursor[Any]) -> None:
