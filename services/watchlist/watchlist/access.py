@@ -42,40 +42,20 @@ COLUMNS = (
 )
 
 
-# Each column travels as one binary array (see ``persistence.insert_rows``); the id lists
-# as array literals, since unnest() would flatten an array of arrays.
+# The entries travel as one JSON array, read back by the table's own row type: encoding
+# a batch is one call into msgspec, where thirteen arrays (one per column) were dumped
+# element by element in Python, in the writer thread that shares the API's interpreter.
+# Measured with eight entries a batch: 46-50 us of the API's CPU against 107-110 us.
 _INSERT = (
-    f"INSERT INTO watchlist_access_log ({COLUMNS}) "
-    "SELECT at, request_id, organisation_id, key_id, client, role, method, route, path, "
-    "report_ids::uuid[], firm_ids::uuid[], status, latency_ms FROM unnest("
-    "%b::timestamptz[], %b::uuid[], %b::uuid[], %b::uuid[], %b::text[], %b::text[], "
-    "%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::integer[], %b::real[]"
-    f") AS entry ({COLUMNS})"
+    f"INSERT INTO watchlist_access_log ({COLUMNS}) SELECT {COLUMNS} "
+    "FROM json_populate_recordset(NULL::watchlist_access_log, %s::json)"
 )
 
 
 def insert(entries: Sequence[Access]) -> tuple[str, list[Any]]:
     """One INSERT of many entries, of the same text whatever their number (the database
     plans it once; the driver parses it once)."""
-    return _INSERT, [
-        [e.at for e in entries],
-        [e.request_id for e in entries],
-        [e.organisation_id for e in entries],
-        [e.key_id for e in entries],
-        [e.client for e in entries],
-        [e.role for e in entries],
-        [e.method for e in entries],
-        [e.route for e in entries],
-        [e.path for e in entries],
-        [_array(e.report_ids) for e in entries],
-        [_array(e.firm_ids) for e in entries],
-        [e.status for e in entries],
-        [e.latency_ms for e in entries],
-    ]
-
-
-def _array(ids: Sequence[UUID]) -> str:
-    return "{" + ",".join(map(str, ids)) + "}"
+    return _INSERT, [msgspec.json.encode(entries).decode()]
 
 
 def query(
