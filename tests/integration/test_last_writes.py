@@ -66,6 +66,35 @@ def test_gathered_rows_arrive_in_one_statement_as_a_copy_would_write_them(conn):
     assert conn.execute("SELECT n FROM counter").fetchone() == (5,)
 
 
+def test_a_table_without_json_is_copied_in_binary_as_the_statement_would_write_it(conn):
+    """Binary COPY: every type the read models use, a text holding U+0000 stored with
+    U+FFFD in its place (the server would refuse the whole COPY), NULLs kept."""
+    conn.execute(
+        "CREATE TEMP TABLE plain (id uuid, at timestamptz, note text, blob bytea, n bigint, "
+        "rank smallint, score integer, seen boolean)"
+    )
+    table = "plain (id, at, note, blob, n, rank, score, seen)"
+    at = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    rows = [
+        (uuid4(), at, "paid\x00in cash", b"\x00\x01", 1, 2, 70, True),
+        (uuid4(), None, None, None, 2, None, None, None),
+        (uuid4(), at, "ТОО «Рай за границей»", b"", 3, -1, 0, False),
+    ]
+    with conn.cursor() as cur:
+        copy_rows(cur, table, rows)
+        copied = cur.execute("SELECT * FROM plain ORDER BY n").fetchall()
+        cur.execute("TRUNCATE plain")
+        writes = Writes(cur)
+        copy_rows(writes, table, rows)
+        writes.send()
+        gathered = cur.execute("SELECT * FROM plain ORDER BY n").fetchall()
+
+    assert copied == gathered
+    assert copied[0] == (rows[0][0], at, "paid\ufffdin cash", b"\x00\x01", 1, 2, 70, True)
+    assert copied[1] == (rows[1][0], None, None, None, 2, None, None, None)
+    assert copied[2] == rows[2]
+
+
 def test_one_refused_write_refuses_every_write_gathered_with_it(conn):
     same = uuid4()
     with conn.cursor() as cur:

@@ -21,6 +21,19 @@ from watchlist.persistence import Statement, insert_rows
 # Each table's columns and their SQL types, as the catalog gives them: the same in every
 # generation (a change of format is a rebuild, by new code in a new process).
 _COLUMNS: dict[str, list[tuple[str, str]]] = {}
+# Types whose binary form psycopg writes from the values the projector holds.
+_BINARY = frozenset(
+    [
+        "text",
+        "uuid",
+        "smallint",
+        "integer",
+        "bigint",
+        "bytea",
+        "boolean",
+        "timestamp with time zone",
+    ]
+)
 
 
 class Writes:
@@ -57,27 +70,45 @@ class Writes:
 def copy_rows(cur: Cursor[Any] | Writes, table: str, rows: Sequence[Sequence[Any]]) -> None:
     """Rows into ``table`` (a name and its columns): new rows only, many at once.
 
-    By COPY, a row written as it is: psycopg refuses a text holding U+0000 before any
-    of the row is sent (``DataError``), and only then is the row made ``storable``;
-    checking every text of every row first cost a third of the writing. Into ``Writes``,
-    as one INSERT of typed arrays, every text made storable first: a binary array
-    parameter is not checked, and the server would refuse the whole statement.
+    By binary COPY, typed as the catalog says: nothing to escape, where the text format
+    spelled every UUID out and every stored profile in hex (a firm's row cost 12 µs of
+    the projector's CPU in text, 2 in binary). The server refuses a text holding U+0000
+    and the whole COPY with it, so the texts are checked first, a column at a time, and
+    only if one holds U+0000 are the rows made ``storable``. Into ``Writes``, as one
+    INSERT of typed arrays, every text made storable first, for the same reason.
     """
     if not rows:
         return
     if isinstance(cur, Writes):
         cur.execute(*inserted(cur.cur, table, rows))
         return
-    with cur.copy(f"COPY {table} FROM STDIN") as copy:
-        write_rows(copy, rows)
+    columns = _columns(cur, table)
+    types = [type_ for _, type_ in columns]
+    if not _BINARY.issuperset(types):  # a JSON column: text, whose dumper checks for U+0000
+        with cur.copy(f"COPY {table} FROM STDIN") as copy:
+            write_rows(copy, rows)
+        return
+    texts = [at for at, type_ in enumerate(types) if type_ == "text"]
+    if any("\x00" in "".join([row[at] or "" for row in rows]) for at in texts):
+        rows = [_storable_row(row) for row in rows]
+    with cur.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
 
 
 def inserted(cur: Cursor[Any], table: str, rows: Sequence[Sequence[Any]]) -> Statement:
     """One INSERT of ``rows`` into ``table`` ("name (a, b)"), the columns typed as the
-    catalog says (asked once per table)."""
-    name, _, listed = table.partition(" (")
+    catalog says."""
+    name = table.partition(" (")[0]
+    return insert_rows(name, _columns(cur, table), [_storable_row(row) for row in rows])
+
+
+def _columns(cur: Cursor[Any], table: str) -> list[tuple[str, str]]:
+    """The columns of ``table`` ("name (a, b)") and their SQL types (asked once per table)."""
     columns = _COLUMNS.get(table)
     if columns is None:
+        name, _, listed = table.partition(" (")
         types = dict(
             cur.execute(
                 "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
@@ -86,7 +117,7 @@ def inserted(cur: Cursor[Any], table: str, rows: Sequence[Sequence[Any]]) -> Sta
             ).fetchall()
         )
         columns = _COLUMNS[table] = [(c, types[c]) for c in listed.rstrip(")").split(", ")]
-    return insert_rows(name, columns, [_storable_row(row) for row in rows])
+    return columns
 
 
 def write_rows(copy: Copy, rows: Iterable[Sequence[Any]]) -> None:
