@@ -163,3 +163,29 @@ def test_a_phone_dialled_with_00_meets_the_same_phone_written_with_plus() -> Non
     assert identifier_key("phone", "00996 312 280 258", "KZ") == identifier_key(
         "phone", "+996 312 280 258", "KG"
     )
+
+
+def test_a_number_parsed_once_for_its_digits_keys_every_typing_as_its_own_parse_would() -> None:
+    """Numbers typed with digits, spaces, brackets, dots and dashes share one parse; each
+    typing still gets the key that parsing its own text gives (phonenumbers on the whole
+    text, no memo), in whatever order they come."""
+    import random
+
+    from projector import identity
+
+    rng = random.Random(7)
+    numbers = ["77015551234", "87015551234", "7015551234", "996555123456", "0555123456"]
+    numbers += ["5551234", "12", "998901234567", "9", "1" * 20, "70155512345678"]
+    typings = []
+    for digits in numbers:
+        for _ in range(30):
+            text = "".join(d + rng.choice(["", "", " ", "-", ".", ") ", " ("]) for d in digits)
+            typings.append(rng.choice(["", "+", "00", "(", "+ "]) + text)
+    typings += ["8\t701 555 12 34", "+7 701 555 12 34 ext. 5", "٨٧٠١٥٥٥١٢٣٤", "8 701 555 12 34#"]
+    rng.shuffle(typings)
+    identity._PHONES.clear()
+    for region in ["KZ", "KG", "UZ", "ZZ"]:
+        for typed in typings:
+            whole = identity._INTERNATIONAL_00.sub("+", typed)
+            assert identity._phone(typed, region) == identity._parsed_phone(whole, region), typed
+    assert len(identity._PHONES) < len(set(typings)) * 4  # typings did share a parse

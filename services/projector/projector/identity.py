@@ -171,11 +171,31 @@ _SHARED_HOSTS = frozenset((
 _INTERNATIONAL_00 = re.compile(r"^\s*00\s*(?=[1-9])")
 
 
+# A number typed with ASCII digits and spaces, brackets, dots or dashes alone, a "+"
+# leading: phonenumbers reads no more in it than its digits and the "+" (the punctuation is
+# what it skips; its one limit on length, 250 characters, is beyond the pattern's).
+_PLAIN_PHONE = re.compile(r"\+?[0-9 ().-]{0,200}")
+_PHONES: dict[tuple[str, str], str | None] = {}
+
+
 def _phone(value: str, region: str) -> str | None:
     # "00" then a country code is the ITU's international prefix, typed everywhere even where
     # the local one differs (Kazakhstan's is 8~10): read it as "+". No national number
     # starts with 00.
     value = _INTERNATIONAL_00.sub("+", value)
+    if not _PLAIN_PHONE.fullmatch(value):
+        return _parsed_phone(value, region)
+    # The same number typed five ways ("+7 (701) 555-12-34", "+77015551234") is parsed once.
+    plain = ("+" if value.startswith("+") else "") + _NON_DIGIT.sub("", value)
+    try:
+        return _PHONES[plain, region]
+    except KeyError:
+        key = _parsed_phone(plain, region)
+        _remember(_PHONES, (plain, region), key)
+        return key
+
+
+def _parsed_phone(value: str, region: str) -> str | None:
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
