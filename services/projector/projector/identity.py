@@ -185,7 +185,8 @@ def _phone(value: str, region: str) -> str | None:
     value = _INTERNATIONAL_00.sub("+", value)
     if not _PLAIN_PHONE.fullmatch(value):
         return _parsed_phone(value, region)
-    # The same number typed five ways ("+7 (701) 555-12-34", "+77015551234") is parsed once.
+    # One number typed with other spacing or brackets ("+7 (701) 555-12-34", "+77015551234")
+    # is parsed once.
     plain = ("+" if value.startswith("+") else "") + _NON_DIGIT.sub("", value)
     try:
         return _PHONES[plain, region]
