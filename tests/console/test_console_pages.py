@@ -500,3 +500,18 @@ def test_a_huge_identifier_index_is_not_a_row_count(console, member):
 
     assert answer.status_code == 422
     assert answer.text.count('name="subject.identifiers.') <= 2 * 50
+
+
+def test_the_quick_check_names_the_firms_it_listed_in_the_access_log(console, member, watchlist):
+    signed_in(console, member)
+    body = example_report()
+    firm = firm_page(console, submitted(console, body))[-36:]
+    typed = body["subject"]["identifiers"][0]["value"]
+
+    results = console.get("/console/results", params={"q": typed})
+
+    assert firm in results.text
+    rows = watchlist.access_log(organisation=member.organisation_id, limit=20).items
+    entry = next(r for r in rows if r.path == "/console/results")
+    assert firm in {str(f) for f in entry.firm_ids}
+    assert all(str(f) in results.text for f in entry.firm_ids)

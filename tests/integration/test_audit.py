@@ -53,6 +53,69 @@ def test_access_log_shows_who_read_a_firm_profile(client, member, other_member):
     assert submitted[-1]["report_ids"] == [report["id"]]
 
 
+def _entry_of(client, auditor, answer, **params):
+    """The access-log entry of one exchange, found by its request id among those matching."""
+    log = client.get("/v1/audit/access", params=params, headers=auditor).json()
+    wanted = answer.headers["x-request-id"]
+    found = [e for e in log["items"] if e["request_id"] == wanted]
+    assert found, f"no entry {wanted} among {[e['route'] for e in log['items']]}"
+    return found[0]
+
+
+def test_access_log_names_every_firm_a_search_or_a_public_check_showed(
+    client, member, other_member
+):
+    body = example_report()
+    phone = body["subject"]["identifiers"][0]["value"]
+    firm = client.post("/v1/reports", json=body, headers=member.headers()).json()["firm_id"]
+    client.post("/v1/reports", json=body, headers=other_member.headers())
+    auditor = member.headers("auditor")
+
+    search = client.get(
+        "/v1/firms", params={"q": phone}, headers=other_member.headers("investigator")
+    )
+    check = client.get("/v1/public/check", params={"q": phone})
+    nothing = client.get(
+        "/v1/firms", params={"q": "no such agency anywhere"}, headers=member.headers()
+    )
+
+    listed = [hit["firm_id"] for hit in search.json()["items"]]
+    assert firm in listed
+    assert len(check.json()["firms"]) >= 1
+    searched = _entry_of(client, auditor, search, firm=firm)
+    assert searched["route"] == "/v1/firms"
+    assert searched["organisation_id"] == str(other_member.organisation_id)
+    assert searched["firm_ids"] == sorted(listed)
+    checked = _entry_of(client, auditor, check, firm=firm)
+    assert checked["role"] == "public"
+    assert firm in checked["firm_ids"]
+    assert len(checked["firm_ids"]) == len(check.json()["firms"])
+    assert "firm_id" not in str(check.json())  # the public is never told the ids
+    assert nothing.json()["items"] == []
+    assert _entry_of(client, auditor, nothing, org=str(member.organisation_id))["firm_ids"] == []
+
+
+def test_access_log_names_every_report_a_list_or_a_timeline_showed(client, member, other_member):
+    first = client.post("/v1/reports", json=example_report(), headers=member.headers()).json()
+    second = client.post("/v1/reports", json=example_report(), headers=member.headers()).json()
+    auditor = member.headers("auditor")
+
+    mine = client.get("/v1/reports", params={"limit": 2}, headers=member.headers())
+    timeline = client.get(
+        f"/v1/firms/{first['firm_id']}/timeline", headers=other_member.headers("investigator")
+    )
+
+    assert [r["id"] for r in mine.json()["items"]] == [second["id"], first["id"]]
+    listed = _entry_of(client, auditor, mine, report=first["id"])
+    assert sorted(listed["report_ids"]) == sorted([first["id"], second["id"]])
+    on_timeline = {i["report_id"] for i in timeline.json()["items"] if i["report_id"]}
+    assert on_timeline
+    read = _entry_of(client, auditor, timeline, report=min(on_timeline))
+    assert read["organisation_id"] == str(other_member.organisation_id)
+    assert read["firm_ids"] == [first["firm_id"]]
+    assert read["report_ids"] == sorted(on_timeline)
+
+
 def test_access_log_is_append_only(client, database, member):
     client.get("/v1/reports", headers=member.headers())
 

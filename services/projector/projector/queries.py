@@ -311,27 +311,24 @@ class PublicFirm(msgspec.Struct, frozen=True, kw_only=True):
 
 def public_check(
     conn: Connection[Any], q: str, *, min_organisations: int, limit: int = 10
-) -> list[PublicFirm]:
+) -> dict[UUID, PublicFirm]:
     """Firms matching ``q`` that at least ``min_organisations`` independent organisations
-    reported, or that are critical, and that no pending dispute hangs over."""
+    reported, or that are critical, and that no pending dispute hangs over, by firm id (for
+    the access log: the public is never told the ids), in the order of the search."""
     page = search(conn, PUBLIC_VIEWER, q=q, country=None, level=None, cursor=None, limit=50)
-    shown: list[PublicFirm] = []
+    shown: dict[UUID, PublicFirm] = {}
     for hit in page.items:
         found = firm(conn, PUBLIC_VIEWER, hit.firm_id, Taxonomy.empty())
         if not isinstance(found, Profile) or found.disputed_reports:
             continue
         if found.organisations < min_organisations and found.risk.level != "critical":
             continue
-        shown.append(
-            PublicFirm(
-                display_name=found.display_name,
-                level=found.risk.level,
-                organisations=found.organisations,
-                licence_status=found.licence.status if found.licence else None,
-                latest_report=found.last_report_at.strftime("%Y-%m")
-                if found.last_report_at
-                else None,
-            )
+        shown[hit.firm_id] = PublicFirm(
+            display_name=found.display_name,
+            level=found.risk.level,
+            organisations=found.organisations,
+            licence_status=found.licence.status if found.licence else None,
+            latest_report=found.last_report_at.strftime("%Y-%m") if found.last_report_at else None,
         )
         if len(shown) == limit:
             break

@@ -5,10 +5,12 @@ from __future__ import annotations
 import random
 import re
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
 
+from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
@@ -18,6 +20,23 @@ from watchlist.views import Principal
 
 PUBLIC = ("/v1/public/", "/check")  # the API's public check and the public page
 _LOCATION = re.compile(rb"^/(?:v1|console)/(reports|firms)/([0-9a-f-]{36})")
+_TOUCHED = "watchlist.touched"  # the entry's ids, in the request's state
+
+
+def shown(
+    request: ASGIConnection[Any, Any, Any, Any],
+    *,
+    firms: Iterable[UUID] = (),
+    reports: Iterable[UUID | None] = (),
+) -> None:
+    """Names on the request's access-log entry the firms and reports its answer listed.
+
+    A firm seen in a search or a check was seen as surely as one whose profile was
+    opened: "who looked at firm X" must find both.
+    """
+    touched: dict[str, set[UUID]] = request.scope["state"][_TOUCHED]
+    touched["firms"].update(firms)
+    touched["reports"].update(r for r in reports if r is not None)
 
 
 def _request_id() -> UUID:
@@ -42,6 +61,7 @@ class AccessLog(ASGIMiddleware):
         request_id = _request_id()
         status = 500
         touched: dict[str, set[UUID]] = {"reports": set(), "firms": set()}
+        scope["state"][_TOUCHED] = touched
 
         async def capture(message: Message) -> None:
             nonlocal status

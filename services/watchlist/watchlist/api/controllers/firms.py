@@ -16,6 +16,7 @@ from projector import queries
 from projector import search as firm_search
 from projector.profile import Profile
 from projector.risk import Level
+from watchlist.api.access_log import shown
 from watchlist.api.auth import READERS, guard_first
 from watchlist.api.examples import EXAMPLE_FIRM_PAGE, EXAMPLE_PROFILE
 from watchlist.api.openapi import responses
@@ -96,7 +97,7 @@ class FirmController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> firm_search.FirmPage:
         with watchlist.connection() as conn:
-            return firm_search.search(
+            found = firm_search.search(
                 conn,
                 request.user.organisation_id,
                 q=q,
@@ -105,6 +106,8 @@ class FirmController(Controller):
                 cursor=cursor,
                 limit=limit,
             )
+        shown(request, firms=[hit.firm_id for hit in found.items])
+        return found
 
     @get(
         "/{firm_id:uuid}",
@@ -187,4 +190,5 @@ class FirmController(Controller):
             raise problem(404, "not-found", "No such firm", f"no firm {firm_id}")
         if isinstance(found, queries.Moved):
             return _moved(found, "/v1/firms/{}/timeline")
+        shown(request, reports=[item.report_id for item in found.items])
         return Response(found)

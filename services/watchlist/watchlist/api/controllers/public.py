@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import get
+from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from projector import queries
+from watchlist.api.access_log import shown
 from watchlist.api.openapi import responses
 from watchlist.application import Watchlist
 from watchlist.settings import Settings
@@ -46,6 +47,7 @@ EXAMPLE = {
     responses=responses(200, PublicAnswer, EXAMPLE, "what the public may know", 400, 429),
 )
 def public_check(
+    request: Request[Any, Any, Any],
     watchlist: NamedDependency[Watchlist],
     settings: NamedDependency[Settings],
     q: Annotated[
@@ -56,5 +58,6 @@ def public_check(
     ],
 ) -> PublicAnswer:
     with watchlist.connection() as conn:
-        firms = queries.public_check(conn, q, min_organisations=settings.public_min_organisations)
-    return PublicAnswer(query=q, firms=firms, hotline=settings.hotline_contact)
+        found = queries.public_check(conn, q, min_organisations=settings.public_min_organisations)
+    shown(request, firms=found)
+    return PublicAnswer(query=q, firms=list(found.values()), hotline=settings.hotline_contact)

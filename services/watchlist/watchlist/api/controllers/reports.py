@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 
+from watchlist.api.access_log import shown
 from watchlist.api.auth import READERS, allow, guard_first
 from watchlist.api.body import StrictBody, expect_json
 from watchlist.api.examples import (
@@ -362,4 +363,6 @@ class ReportController(Controller):
         cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
     ) -> ReportPage:
-        return watchlist.list_reports(request.user, mine=mine, cursor=cursor, limit=limit)
+        found = watchlist.list_reports(request.user, mine=mine, cursor=cursor, limit=limit)
+        shown(request, reports=[report.id for report in found.items])
+        return found

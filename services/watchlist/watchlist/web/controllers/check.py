@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get
@@ -13,6 +14,7 @@ from projector import queries
 from projector import search as firm_search
 from projector.profile import Profile
 from projector.risk import Level
+from watchlist.api.access_log import shown
 from watchlist.application import Watchlist
 from watchlist.views import Principal
 from watchlist.web.pages import page
@@ -31,17 +33,21 @@ class FirmRow(msgspec.Struct, frozen=True, kw_only=True):
     last_report: str | None
 
 
-def firm_rows(watchlist: Watchlist, principal: Principal, q: str, limit: int = 20) -> list[FirmRow]:
-    """Firms matching ``q`` as this organisation sees them, with their licence and last report."""
+def firm_rows(
+    request: Request[Principal, Any, Any], watchlist: Watchlist, q: str, limit: int = 20
+) -> list[FirmRow]:
+    """Firms matching ``q`` as the signed-in organisation sees them, with their licence and
+    last report; each one shown is named in the request's access-log entry."""
     if not q.strip():
         return []
     rows = []
+    viewer = request.user.organisation_id
     with watchlist.connection() as conn:
         found = firm_search.search(
-            conn, principal.organisation_id, q=q, country=None, level=None, cursor=None, limit=limit
+            conn, viewer, q=q, country=None, level=None, cursor=None, limit=limit
         )
         for hit in found.items:
-            profile = queries.firm(conn, principal.organisation_id, hit.firm_id, watchlist.taxonomy)
+            profile = queries.firm(conn, viewer, hit.firm_id, watchlist.taxonomy)
             if not isinstance(profile, Profile):
                 continue
             rows.append(
@@ -57,6 +63,7 @@ def firm_rows(watchlist: Watchlist, principal: Principal, q: str, limit: int = 2
                     else None,
                 )
             )
+    shown(request, firms=[UUID(row.firm_id) for row in rows])
     return rows
 
 
@@ -71,7 +78,7 @@ class QuickCheck(Controller):
         watchlist: NamedDependency[Watchlist],
         q: Query = "",
     ) -> Response[Any]:
-        return page(request, "check.html", q=q, rows=firm_rows(watchlist, request.user, q))
+        return page(request, "check.html", q=q, rows=firm_rows(request, watchlist, q))
 
     @get("/results", sync_to_thread=True)
     def results(
@@ -81,4 +88,4 @@ class QuickCheck(Controller):
         q: Query = "",
     ) -> Response[Any]:
         """The result list alone, for the page to swap in as the operator types."""
-        return page(request, "_results.html", q=q, rows=firm_rows(watchlist, request.user, q))
+        return page(request, "_results.html", q=q, rows=firm_rows(request, watchlist, q))

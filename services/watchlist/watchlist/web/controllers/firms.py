@@ -12,6 +12,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 
 from projector import queries
+from watchlist.api.access_log import shown
 from watchlist.api.controllers.firm_records import (
     DECIDERS,
     Decision,
@@ -54,6 +55,7 @@ def _firm_page(
         return see_other(f"{PREFIX}/firms/{profile.merged_into}")
     if profile is None or not isinstance(timeline, queries.Timeline):
         raise problem(404, "not-found", "No such firm", f"no firm {firm_id}")
+    shown(request, reports=[item.report_id for item in timeline.items])
     organisations = {i.organisation_id: i.organisation for i in timeline.items if i.organisation}
     return page(
         request,

@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
+from watchlist.api.access_log import shown
 from watchlist.api.auth import allow
 from watchlist.api.reading import firm_of_report
 from watchlist.application import Watchlist
@@ -128,6 +129,7 @@ class ReportPages(Controller):
         cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
     ) -> Response[Any]:
         found = watchlist.list_reports(request.user, mine=True, cursor=cursor, limit=50)
+        shown(request, reports=[report.id for report in found.items])
         return page(request, "reports.html", reports=found)
 
     @get("/new", guards=[WRITERS], sync_to_thread=False)
