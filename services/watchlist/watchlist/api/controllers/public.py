@@ -37,6 +37,16 @@ EXAMPLE = {
 }
 
 
+def checked(
+    request: Request[Any, Any, Any], watchlist: Watchlist, settings: Settings, q: str
+) -> list[queries.PublicFirm]:
+    """What the public check may show for ``q``; the firms' ids go to the access log only."""
+    with watchlist.connection() as conn:
+        found = queries.public_check(conn, q, min_organisations=settings.public_min_organisations)
+    shown(request, firms=found)
+    return list(found.values())
+
+
 @get(
     "/v1/public/check",
     operation_id="publicCheck",
@@ -57,7 +67,5 @@ def public_check(
         ),
     ],
 ) -> PublicAnswer:
-    with watchlist.connection() as conn:
-        found = queries.public_check(conn, q, min_organisations=settings.public_min_organisations)
-    shown(request, firms=found)
-    return PublicAnswer(query=q, firms=list(found.values()), hotline=settings.hotline_contact)
+    firms = checked(request, watchlist, settings, q)
+    return PublicAnswer(query=q, firms=firms, hotline=settings.hotline_contact)

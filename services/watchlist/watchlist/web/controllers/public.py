@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from projector import queries
-from watchlist.api.access_log import shown
+from watchlist.api.controllers.public import checked
 from watchlist.application import Watchlist
 from watchlist.settings import Settings
 from watchlist.web import i18n
@@ -29,12 +29,7 @@ def public_check_page(
     q = q.strip()[:MAX_QUERY]
     firms: list[queries.PublicFirm] | None = None
     if len(q) >= MIN_QUERY:
-        with watchlist.connection() as conn:
-            found = queries.public_check(
-                conn, q, min_organisations=settings.public_min_organisations
-            )
-        shown(request, firms=found)
-        firms = list(found.values())
+        firms = checked(request, watchlist, settings, q)
     # The operator's own words when set; otherwise the default sentence, translated.
     custom = settings.hotline_contact != Settings.hotline_contact
     return page(
