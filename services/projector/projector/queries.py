@@ -297,6 +297,8 @@ def timeline_cursor(cursor: str | None) -> int:
 
 
 PUBLIC_VIEWER = UUID(int=0)  # no organisation: the partners' view, and nothing private
+# Search hits a public check reads at a time.
+PUBLIC_PAGE = 50
 
 
 class PublicFirm(msgspec.Struct, frozen=True, kw_only=True):
@@ -314,22 +316,35 @@ def public_check(
 ) -> dict[UUID, PublicFirm]:
     """Firms matching ``q`` that at least ``min_organisations`` independent organisations
     reported, or that are critical, and that no pending dispute hangs over, by firm id (for
-    the access log: the public is never told the ids), in the order of the search."""
-    page = search(conn, PUBLIC_VIEWER, q=q, country=None, level=None, cursor=None, limit=50)
+    the access log: the public is never told the ids), in the order of the search.
+
+    Every firm the search finds is considered, page after page, however many better
+    matches only one organisation reported: a caller who typed the name a letter off
+    still learns of the firm. Only a firm that qualifies by its count or level has its
+    profile read, for its disputes and licence."""
     shown: dict[UUID, PublicFirm] = {}
-    for hit in page.items:
-        found = firm(conn, PUBLIC_VIEWER, hit.firm_id, Taxonomy.empty())
-        if not isinstance(found, Profile) or found.disputed_reports:
-            continue
-        if found.organisations < min_organisations and found.risk.level != "critical":
-            continue
-        shown[hit.firm_id] = PublicFirm(
-            display_name=found.display_name,
-            level=found.risk.level,
-            organisations=found.organisations,
-            licence_status=found.licence.status if found.licence else None,
-            latest_report=found.last_report_at.strftime("%Y-%m") if found.last_report_at else None,
+    cursor: str | None = None
+    while True:
+        page = search(
+            conn, PUBLIC_VIEWER, q=q, country=None, level=None, cursor=cursor, limit=PUBLIC_PAGE
         )
-        if len(shown) == limit:
-            break
-    return shown
+        for hit in page.items:
+            if hit.organisations < min_organisations and hit.level != "critical":
+                continue
+            found = firm(conn, PUBLIC_VIEWER, hit.firm_id, Taxonomy.empty())
+            if not isinstance(found, Profile) or found.disputed_reports:
+                continue
+            shown[hit.firm_id] = PublicFirm(
+                display_name=found.display_name,
+                level=found.risk.level,
+                organisations=found.organisations,
+                licence_status=found.licence.status if found.licence else None,
+                latest_report=(
+                    found.last_report_at.strftime("%Y-%m") if found.last_report_at else None
+                ),
+            )
+            if len(shown) == limit:
+                return shown
+        if page.next_cursor is None:
+            return shown
+        cursor = page.next_cursor
