@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -135,6 +137,10 @@ def test_every_semantic_problem_is_listed_together(client, member, count_events)
     [
         ("not JSON", b"{not json", "application/json", 400),
         ("JSON array", b"[1, 2]", "application/json", 422),
+        # A value of the wrong type, then more: the type is wrong, but the document is not JSON.
+        ("a number, then a quote", b"3'", "application/json", 400),
+        ("a number, then bytes not UTF-8", b"2\xbf\x05", "application/json", 400),
+        ("an array, then a brace", b"[]}", "application/json", 400),
         ("empty body", b"", "application/json", 400),
         ("1 MiB body", b'{"narrative": "' + b"x" * (1024 * 1024) + b'"}', "application/json", 413),
         ("form body", b"subject=x", "application/x-www-form-urlencoded", 415),
@@ -200,6 +206,18 @@ def test_unknown_route_and_method_are_problems(client, member):
     response = client.delete(URL, headers=member.headers())
     assert response.status_code == 405
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_options_answers_every_route_never_a_server_error(client, member):
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    assert any(path.startswith("/v1/audit/") for path in paths)  # the guarded controller's too
+    for path in paths:
+        url = re.sub(r"\{[^}]+\}", str(uuid.UUID(int=1)), path)
+        for headers in ({}, member.headers()):
+            answer = client.options(url, headers=headers)
+
+            assert answer.status_code == 204, (path, answer.status_code, answer.text)
+            assert "OPTIONS" in answer.headers["allow"]
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ def run_import(watchlist: Any, member: Any, path: Path, **options: Any) -> tuple
 BAD_ROWS = {  # line number: (the row, the field its reason must name)
     7: ('{"subject": ', "$"),
     120: (None, "$.subject.country"),
+    250: ("3'", "$"),  # a number, then a stray quote: not JSON, though it starts as JSON
     333: (None, "$.indicators[0].code"),
     500: (None, "$.source.credibility"),
     734: (None, "$.subject.names"),
@@ -59,7 +60,7 @@ def bad_body(field: str) -> dict[str, Any]:
 
 @pytest.fixture
 def hotline_file(tmp_path: Path) -> Path:
-    """1,000 lines: 994 good reports, one blank line, and the bad rows above."""
+    """1,000 lines: 992 good reports, one blank line, and the bad rows above."""
     lines = []
     for number in range(1, 1001):
         if number in BAD_ROWS:
@@ -79,7 +80,7 @@ def test_bad_rows_go_to_the_reject_file_and_the_rest_are_recorded_once(
 ):
     summary, rejects = run_import(watchlist, member, hotline_file)
 
-    assert (summary.rows, summary.imported, summary.rejected, summary.skipped) == (999, 993, 6, 0)
+    assert (summary.rows, summary.imported, summary.rejected, summary.skipped) == (999, 992, 7, 0)
     assert [r["line"] for r in rejects] == sorted(BAD_ROWS)
     for reject in rejects:
         field = BAD_ROWS[reject["line"]][1]
@@ -88,13 +89,14 @@ def test_bad_rows_go_to_the_reject_file_and_the_rest_are_recorded_once(
     assert "not JSON" in rejects[0]["reason"]
     assert rejects[1]["reason"] == "$.subject.country: 'XX' is not an ISO 3166-1 code"
     assert rejects[1]["row"] == hotline_file.read_text().splitlines()[119]
-    assert reports_of(database, member.organisation_id) == 993
+    assert "not JSON" in rejects[2]["reason"]
+    assert reports_of(database, member.organisation_id) == 992
 
     again, rejects_again = run_import(watchlist, member, hotline_file)
 
-    assert (again.imported, again.rejected, again.skipped) == (0, 6, 993)
-    assert len(rejects_again) == 6
-    assert reports_of(database, member.organisation_id) == 993
+    assert (again.imported, again.rejected, again.skipped) == (0, 7, 992)
+    assert len(rejects_again) == 7
+    assert reports_of(database, member.organisation_id) == 992
 
 
 def test_a_file_grown_at_the_end_records_only_its_new_rows(watchlist, member, database, tmp_path):

@@ -53,7 +53,13 @@ def decode_strict(raw: bytes | str, cls: type[T]) -> T:
         if _CONTROL_ESCAPE.search(raw if isinstance(raw, bytes) else raw.encode()):
             refuse_control_characters(msgspec.json.decode(raw))
         return decoded
-    raise InvalidInput(field_errors(msgspec.json.decode(raw), cls, first))
+    # A typed decode stops at the first value of the wrong type, so the rest of the
+    # document (``3'``: a number, then a stray quote) is first read here.
+    try:
+        document = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise MalformedJSON(str(exc)) from None
+    raise InvalidInput(field_errors(document, cls, first))
 
 
 def convert_strict(document: Any, cls: type[T]) -> T:

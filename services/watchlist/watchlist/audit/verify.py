@@ -27,15 +27,17 @@ import argparse
 import base64
 import json
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from watchlist.audit import chain
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -45,72 +47,106 @@ class Verdict:
     checkpoints: int
     position: int | None = None
     reason: str = ""
+    line: int | None = None  # the export's line, where it could not be read at all
 
     def __str__(self) -> str:
         if self.ok:
             return (
                 f"OK: {self.events} events chained, {self.checkpoints} signed checkpoints verified"
             )
-        return f"FAILED at position {self.position}: {self.reason}"
+        where = f"line {self.line}" if self.position is None else f"position {self.position}"
+        return f"FAILED at {where}: {self.reason}"
 
 
 def verify_lines(lines: Iterable[str | bytes], public_key: Ed25519PublicKey) -> Verdict:
+    """Check an export line by line; the first line that breaks the chain, a checkpoint or
+    the export's format fails it. A damaged file is a verdict, never a crash."""
     previous, last, events, checkpoints = chain.GENESIS, 0, 0, 0
     hashes: dict[int, bytes] = {}
-    for raw in lines:
+    for number, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
-        line = json.loads(raw)
-        position = int(line["position"])
-        if line["type"] == "event":
-            if position <= last:
-                return Verdict(
-                    False,
-                    events,
-                    checkpoints,
+        try:
+            line = json.loads(raw)
+            if not isinstance(line, dict):
+                raise ValueError("not a JSON object")
+            kind, position = line["type"], _field(line, "position", int)
+            if kind == "event":
+                if position <= last:
+                    return Verdict(
+                        False,
+                        events,
+                        checkpoints,
+                        position,
+                        f"reordered: position {position} comes after {last}",
+                    )
+                if _field(line, "previous", bytes.fromhex) != previous:
+                    return Verdict(
+                        False,
+                        events,
+                        checkpoints,
+                        position,
+                        f"missing: events between {last} and {position} are gone",
+                    )
+                computed = chain.link(
+                    previous,
                     position,
-                    f"reordered: position {position} comes after {last}",
+                    _field(line, "originator_id", UUID),
+                    _field(line, "version", int),
+                    line["topic"],
+                    _field(line, "state", _base64),
                 )
-            if bytes.fromhex(line["previous"]) != previous:
-                return Verdict(
-                    False,
-                    events,
-                    checkpoints,
-                    position,
-                    f"missing: events between {last} and {position} are gone",
-                )
-            computed = chain.link(
-                previous,
-                position,
-                UUID(line["originator_id"]),
-                int(line["version"]),
-                line["topic"],
-                base64.b64decode(line["state"]),
+                if computed != _field(line, "hash", bytes.fromhex):
+                    return Verdict(
+                        False,
+                        events,
+                        checkpoints,
+                        position,
+                        "changed: the event does not match its chain hash",
+                    )
+                previous, last, events = computed, position, events + 1
+                hashes[position] = computed
+            elif kind == "checkpoint":
+                if position not in hashes:
+                    return Verdict(
+                        False,
+                        events,
+                        checkpoints,
+                        position,
+                        "missing: the checkpoint's event is not in the log",
+                    )
+                failure = checkpoint_failure(line, hashes[position], public_key)
+                if failure:
+                    return Verdict(False, events, checkpoints, position, failure)
+                checkpoints += 1
+            else:
+                raise ValueError(f"type {kind!r} is neither an event nor a checkpoint")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return Verdict(
+                False, events, checkpoints, None, f"unreadable: {_unreadable(exc)}", number
             )
-            if computed != bytes.fromhex(line["hash"]):
-                return Verdict(
-                    False,
-                    events,
-                    checkpoints,
-                    position,
-                    "changed: the event does not match its chain hash",
-                )
-            previous, last, events = computed, position, events + 1
-            hashes[position] = computed
-        elif line["type"] == "checkpoint":
-            if position not in hashes:
-                return Verdict(
-                    False,
-                    events,
-                    checkpoints,
-                    position,
-                    "missing: the checkpoint's event is not in the log",
-                )
-            failure = checkpoint_failure(line, hashes[position], public_key)
-            if failure:
-                return Verdict(False, events, checkpoints, position, failure)
-            checkpoints += 1
     return Verdict(True, events, checkpoints)
+
+
+def _field(line: dict[str, Any], name: str, parse: Callable[[Any], T]) -> T:
+    """``line[name]`` parsed; a ValueError naming the field if it does not parse."""
+    value = line[name]
+    try:
+        return parse(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name} is not what an export holds there: {value!r:.60}") from None
+
+
+def _base64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+def _unreadable(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"the line has no {exc.args[0]!r} field"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not JSON ({exc.msg})"
+    return str(exc) or type(exc).__name__
 
 
 def checkpoint_failure(
@@ -128,7 +164,12 @@ def checkpoint_failure(
 
 def load_public_key(text: str) -> Ed25519PublicKey:
     """A raw 32-byte Ed25519 public key, base64 (as ``GET /v1/audit/public-key`` gives it)."""
-    return Ed25519PublicKey.from_public_bytes(base64.b64decode(text.strip()))
+    try:
+        return Ed25519PublicKey.from_public_bytes(base64.b64decode(text.strip(), validate=True))
+    except ValueError:  # binascii.Error is one
+        raise ValueError(
+            "the public key must be 32 bytes in base64, as GET /v1/audit/public-key gives it"
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,8 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, required=True, help="an export (NDJSON)")
     parser.add_argument("--public-key", required=True, help="the signing key, base64")
     args = parser.parse_args(argv)
+    try:
+        key = load_public_key(args.public_key)
+    except ValueError as exc:
+        parser.error(f"--public-key: {exc}")
     with args.file.open("rb") as lines:
-        verdict = verify_lines(lines, load_public_key(args.public_key))
+        verdict = verify_lines(lines, key)
     print(verdict)
     return 0 if verdict.ok else 1
 

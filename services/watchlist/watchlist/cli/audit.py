@@ -67,7 +67,10 @@ def audit_verify(ctx: click.Context, file: Path | None, public_key: str | None) 
     """Recompute the hash chain, check every checkpoint; name the first failure."""
     from watchlist.audit.verify import load_public_key, verify_lines
 
-    key = load_public_key(public_key) if public_key else None
+    try:
+        key = load_public_key(public_key) if public_key else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--public-key") from None
     if file is not None:
         if key is None:
             raise click.BadParameter(
