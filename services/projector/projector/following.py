@@ -21,11 +21,11 @@ from eventsourcing.postgres import (
     PostgresFactory,
     PostgresSubscription,
 )
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, get_topic
 
 from watchlist.database import Database
 from watchlist.domain.base import DomainEvent
-from watchlist.persistence import MsgspecMapper, MsgspecTranscoder
+from watchlist.persistence import MsgspecMapper, MsgspecTranscoder, WatchlistRecorder
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,12 @@ class PolledSubscription(PostgresSubscription):
 
 
 def event_recorder(database: Database) -> PostgresApplicationRecorder:
-    env = Environment("Watchlist", database.eventsourcing_env() | {"POSTGRES_POOL_SIZE": "2"})
+    # The write side's recorder, which creates the shared schema under its lock.
+    env = Environment(
+        "Watchlist",
+        database.eventsourcing_env()
+        | {"POSTGRES_POOL_SIZE": "2", "APPLICATION_RECORDER_TOPIC": get_topic(WatchlistRecorder)},
+    )
     recorder = PostgresFactory(env).application_recorder()
     assert isinstance(recorder, PostgresApplicationRecorder)
     return recorder

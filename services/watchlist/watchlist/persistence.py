@@ -341,11 +341,24 @@ class WatchlistRecorder(PostgresApplicationRecorder):
             raise
 
     def create_table(self) -> None:
-        super().create_table()
+        """The library's types, tables and functions, then the write side's tables, in one
+        transaction holding ``SCHEMA_LOCK``.
+
+        The library's own ``create_table`` runs them in transactions of its own, without
+        the lock, and replaces its insert function each time: the API and the projector
+        started together failed now and then with "tuple concurrently updated".
+        """
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(SCHEMA_LOCK)
+            for library_statement in self.sql_create_statements:
+                if "CREATE TYPE" in library_statement.as_string():
+                    # No IF NOT EXISTS for a type: tried under a savepoint, kept if new.
+                    with suppress(psycopg.errors.DuplicateObject), curs.connection.transaction():
+                        curs.execute(library_statement, prepare=False)
+            self._create_table(curs)
             for statement in TABLES:
                 curs.execute(statement)
+        self.datastore.register_type_adapters()
 
     def insert_events(
         self,
