@@ -72,8 +72,10 @@ def query(
     params: list[Any] = [cursors.decode_int(cursor, 2**63 - 1)]
     for clause, value in (
         ("organisation_id = %s", organisation),
-        ("%s = ANY(firm_ids)", firm),
-        ("%s = ANY(report_ids)", report),
+        # Containment, which the GIN indexes answer: "= ANY" reads the log newest first,
+        # to its end for a firm nobody looked at.
+        ("firm_ids @> ARRAY[%s]::uuid[]", firm),
+        ("report_ids @> ARRAY[%s]::uuid[]", report),
         ("at >= %s", since),
         ("at < %s", until),
     ):
