@@ -100,6 +100,14 @@ def test_a_damaged_line_fails_the_export_naming_the_line(damage, reason):
     assert reason in str(verdict)
 
 
+def test_a_damaged_checkpoint_fails_the_export_naming_its_line():
+    lines = export()
+    verdict = verify_lines(changed(lines, 4, signature="%%%"), KEY.public_key())
+
+    assert str(verdict).startswith("FAILED at line 4: unreadable: signature is not what")
+    assert verdict.events == 3
+
+
 def test_a_changed_event_still_names_its_position():
     verdict = verify_lines(changed(export(), 2, version=2), KEY.public_key())
 

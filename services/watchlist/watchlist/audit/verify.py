@@ -128,7 +128,7 @@ def verify_lines(lines: Iterable[str | bytes], public_key: Ed25519PublicKey) -> 
     return Verdict(True, events, checkpoints)
 
 
-def _field(line: dict[str, Any], name: str, parse: Callable[[Any], T]) -> T:
+def _field(line: Mapping[str, Any], name: str, parse: Callable[[Any], T]) -> T:
     """``line[name]`` parsed; a ValueError naming the field if it does not parse."""
     value = line[name]
     try:
@@ -153,10 +153,10 @@ def checkpoint_failure(
     mark: Mapping[str, Any], computed: bytes, public_key: Ed25519PublicKey
 ) -> str | None:
     """Why a checkpoint does not vouch for the log whose hash at its position is ``computed``."""
-    signed = bytes.fromhex(mark["hash"])
+    signed = _field(mark, "hash", bytes.fromhex)
     if signed != computed:
         return "changed: the log up to here differs from what was signed"
-    signature = base64.b64decode(mark["signature"])
+    signature = _field(mark, "signature", _base64)
     if not chain.signature_holds(public_key, int(mark["position"]), signed, signature):
         return "bad signature: the checkpoint was not signed by this key"
     return None
