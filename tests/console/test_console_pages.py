@@ -515,3 +515,28 @@ def test_the_quick_check_names_the_firms_it_listed_in_the_access_log(console, me
     entry = next(r for r in rows if r.path == "/console/results")
     assert firm in {str(f) for f in entry.firm_ids}
     assert all(str(f) in results.text for f in entry.firm_ids)
+
+
+def test_a_name_and_a_narrative_written_as_html_show_as_the_text_typed(console, member):
+    # A hotline types what a caller read out; a recruiter's "name" may be markup, and an
+    # investigator's browser must show it, never run it.
+    signed_in(console, member)
+    hostile = '<img src=x onerror="alert(1)">'
+    body = example_report()
+    body["subject"]["names"] = [f"{hostile} Travel"]
+    body["narrative"] = "<script>alert('narrative')</script> offered a job"
+    report = submitted(console, body)
+    firm = firm_page(console, report)
+    typed = body["subject"]["identifiers"][0]["value"]
+
+    pages = [
+        console.get(report).text,
+        console.get(firm).text,
+        console.get("/console/results", params={"q": typed}).text,
+    ]
+
+    for text in pages:
+        assert "<img src=x" not in text
+        assert "<script>alert(" not in text
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; Travel" in pages[1]
+    assert "&lt;script&gt;alert(&#39;narrative&#39;)&lt;/script&gt;" in pages[0]
