@@ -214,3 +214,31 @@ def test_an_unreachable_database_is_named_at_once_without_a_traceback(cli_env):
         assert "Connection refused" in done.stderr
         assert "Traceback" not in done.stderr
         assert "s3cret" not in done.stderr
+
+
+def test_an_output_file_that_cannot_be_written_is_named_without_a_traceback(cli_env, tmp_path):
+    organisation = run(cli_env, "org", "add", "Taraz hotline", "--country", "KZ", "--json")
+    run(cli_env, "key", "issue", organisation["id"], "--role", "reporter", "--json")
+    path = tmp_path / "records.ndjson"
+    path.write_text(json.dumps({**EXAMPLE_REPORT, "sharing": "everyone"}) + "\n")
+    nowhere = tmp_path / "no such folder"
+    rejects, log = str(nowhere / "rejects.ndjson"), str(nowhere / "log.ndjson")
+    commands = {
+        "import": ["import", str(path), "--org", organisation["id"], "--rejects", rejects],
+        "export": ["audit", "export", "--out", log],
+    }
+
+    for name, args in commands.items():
+        done = subprocess.run(
+            [WATCHLIST, *args],
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+        assert done.returncode == 1, (name, done.stderr)
+        assert f"cannot write {nowhere}" in done.stderr, name
+        assert "No such file or directory" in done.stderr, name
+        assert "Traceback" not in done.stderr, name

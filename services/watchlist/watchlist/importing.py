@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from watchlist.domain.errors import DomainError, FieldError, InvalidInput
 from watchlist.import_rows import (
@@ -83,7 +83,7 @@ def import_file(
     app: SubmissionCommands,
     principal: Principal,
     path: Path,
-    rejects: BinaryIO,
+    rejects: IO[bytes],
     *,
     file_format: Format | None = None,
     batch_size: int = 2000,
@@ -230,7 +230,7 @@ def _batches(rows: Iterator[Row], size: int, summary: Summary) -> Iterator[list[
 def _settle(
     batch: Sequence[Row],
     outcomes: Sequence[Recorded | DomainError],
-    rejects: BinaryIO,
+    rejects: IO[bytes],
     summary: Summary,
 ) -> None:
     """Account for each row of a batch, in file order."""
@@ -251,7 +251,7 @@ def _settle(
         _reject(rejects, row, summary)
 
 
-def _reject(rejects: BinaryIO, row: Row, summary: Summary) -> None:
+def _reject(rejects: IO[bytes], row: Row, summary: Summary) -> None:
     summary.rejected += 1
     reason = "; ".join(f"{e.path}: {e.message}" for e in row.errors)
     record = {

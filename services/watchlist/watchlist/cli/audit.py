@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from watchlist.cli.base import data_dir_option, main, session
+from watchlist.cli.base import data_dir_option, main, session, written
 
 
 @main.group()
@@ -36,7 +36,7 @@ def audit_export(ctx: click.Context, out: Path) -> None:
     with (
         session(ctx.obj["data_dir"]) as runtime,
         psycopg.connect(runtime.database.url) as conn,
-        out.open("w") as file,
+        written(out) as file,
     ):
         head = chained_head(conn)
         with click.progressbar(

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -47,6 +47,17 @@ def session(data_dir: Path | None) -> Iterator[Runtime]:
         raise click.ClickException(str(exc)) from None
     finally:
         runtime.close()
+
+
+@contextmanager
+def written(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """``path`` opened for writing; one that cannot be written stops the command, named."""
+    try:
+        file = path.open(mode)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+    with file:
+        yield file
 
 
 def emit(as_json: bool, value: dict[str, Any], text: str) -> None:

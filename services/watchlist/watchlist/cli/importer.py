@@ -11,7 +11,7 @@ from uuid import UUID
 
 import click
 
-from watchlist.cli.base import data_dir_option, emit, main, session
+from watchlist.cli.base import data_dir_option, emit, main, session, written
 from watchlist.importing import ImportRefused, ImportStopped, Summary, import_file
 
 
@@ -96,7 +96,7 @@ def import_command(
     rejects = rejects or file.with_name(file.name + ".rejects.ndjson")
     with session(data_dir) as runtime:
         principal = runtime.app.importing_principal(organisation_id, key_id)
-        with rejects.open("wb") as reject_file, _refusal():
+        with written(rejects, "wb") as reject_file, _refusal():
             summary = import_file(
                 runtime.app,
                 principal,
