@@ -242,3 +242,20 @@ def test_an_output_file_that_cannot_be_written_is_named_without_a_traceback(cli_
         assert f"cannot write {nowhere}" in done.stderr, name
         assert "No such file or directory" in done.stderr, name
         assert "Traceback" not in done.stderr, name
+
+
+def test_schemas_that_cannot_be_written_are_named_without_a_traceback(tmp_path):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+
+    done = subprocess.run(
+        [WATCHLIST, "schemas", "export", "--dir", str(blocker / "schemas")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 1
+    assert f"cannot write {blocker}" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -106,5 +106,8 @@ def schemas_export(directory: Path | None, check: bool) -> None:
         for name in stale:
             click.echo(f"differs: {name}")
         sys.exit(1 if stale else 0)
-    written = schema_export.export(directory)
+    try:
+        written = schema_export.export(directory)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {exc.filename}: {exc.strerror}") from None
     click.echo(f"wrote {len(written)} schemas to {directory}")
