@@ -25,7 +25,7 @@ from eventsourcing.utils import Environment, get_topic
 
 from watchlist.database import Database
 from watchlist.domain.base import DomainEvent
-from watchlist.persistence import MsgspecMapper, MsgspecTranscoder, WatchlistRecorder
+from watchlist.persistence import LogRecorder, MsgspecMapper, MsgspecTranscoder
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +84,11 @@ class PolledSubscription(PostgresSubscription):
 
 
 def event_recorder(database: Database) -> PostgresApplicationRecorder:
-    # The write side's recorder, which creates the shared schema under its lock.
+    # The library's recorder, making the log's tables under the schema's lock.
     env = Environment(
         "Watchlist",
         database.eventsourcing_env()
-        | {"POSTGRES_POOL_SIZE": "2", "APPLICATION_RECORDER_TOPIC": get_topic(WatchlistRecorder)},
+        | {"POSTGRES_POOL_SIZE": "2", "APPLICATION_RECORDER_TOPIC": get_topic(LogRecorder)},
     )
     recorder = PostgresFactory(env).application_recorder()
     assert isinstance(recorder, PostgresApplicationRecorder)

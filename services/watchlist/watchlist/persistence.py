@@ -241,8 +241,36 @@ class CheckAfterIdle:
         pool._check = self
 
 
-class WatchlistRecorder(PostgresApplicationRecorder):
+class LogRecorder(PostgresApplicationRecorder):
+    """The library's application recorder, whose types, tables and functions are made
+    in one transaction holding ``SCHEMA_LOCK``: what the projector reads the log with.
+
+    The library's own ``create_table`` runs them in transactions of its own, without the
+    lock, and replaces its insert function each time: the API and the projector started
+    together failed now and then with "tuple concurrently updated".
+    """
+
+    # The write side's tables, made in the same transaction (see ``WatchlistRecorder``).
+    more_tables: Sequence[str] = ()
+
+    def create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SCHEMA_LOCK)
+            for library_statement in self.sql_create_statements:
+                if "CREATE TYPE" in library_statement.as_string():
+                    # No IF NOT EXISTS for a type: tried under a savepoint, kept if new.
+                    with suppress(psycopg.errors.DuplicateObject), curs.connection.transaction():
+                        curs.execute(library_statement, prepare=False)
+            self._create_table(curs)
+            for statement in self.more_tables:
+                curs.execute(statement)
+        self.datastore.register_type_adapters()
+
+
+class WatchlistRecorder(LogRecorder):
     """The application recorder, plus the write side's tables in the same transaction."""
+
+    more_tables = TABLES
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -339,26 +367,6 @@ class WatchlistRecorder(PostgresApplicationRecorder):
                 if isinstance(exc, theirs):
                     raise ours(str(exc)) from exc
             raise
-
-    def create_table(self) -> None:
-        """The library's types, tables and functions, then the write side's tables, in one
-        transaction holding ``SCHEMA_LOCK``.
-
-        The library's own ``create_table`` runs them in transactions of its own, without
-        the lock, and replaces its insert function each time: the API and the projector
-        started together failed now and then with "tuple concurrently updated".
-        """
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(SCHEMA_LOCK)
-            for library_statement in self.sql_create_statements:
-                if "CREATE TYPE" in library_statement.as_string():
-                    # No IF NOT EXISTS for a type: tried under a savepoint, kept if new.
-                    with suppress(psycopg.errors.DuplicateObject), curs.connection.transaction():
-                        curs.execute(library_statement, prepare=False)
-            self._create_table(curs)
-            for statement in TABLES:
-                curs.execute(statement)
-        self.datastore.register_type_adapters()
 
     def insert_events(
         self,
