@@ -54,6 +54,16 @@ def submit(
     return firms
 
 
+def weak_report(name: str) -> dict[str, Any]:
+    """A report on ``name`` from an unreliable source, one indicator only suspected: a firm
+    it starts stays at a low level."""
+    weak = copy.deepcopy(EXAMPLE_REPORT)
+    weak["subject"] = {"names": [name], "country": "KZ"}
+    weak["source"]["reliability"] = "E"
+    weak["indicators"] = [dict(EXAMPLE_REPORT["indicators"][0], grade="suspected")]
+    return weak
+
+
 def found(client: Any, member: Any, q: str) -> list[dict[str, Any]]:
     """Every firm a search lists, page after page."""
     items: list[dict[str, Any]] = []
@@ -127,10 +137,7 @@ def test_a_name_typed_whole_finds_its_firm_however_common_its_words(
 def test_a_level_filter_finds_the_firms_of_that_level_beyond_the_riskiest(
     client, member, watchlist, trade_word
 ):
-    weak = copy.deepcopy(EXAMPLE_REPORT)
-    weak["subject"] = {"names": [f"{made_up_word()} {trade_word}"], "country": "KZ"}
-    weak["source"]["reliability"] = "E"
-    weak["indicators"] = [dict(EXAMPLE_REPORT["indicators"][0], grade="suspected")]
+    weak = weak_report(f"{made_up_word()} {trade_word}")
     answer = client.post("/v1/reports", json=weak, headers=member.headers())
     assert answer.json()["projected"] is True
     firm = answer.json()["firm_id"]
@@ -243,11 +250,8 @@ def test_the_public_check_finds_a_firm_below_many_better_matches_reported_once(
     # all, beyond the first page of the search.
     monkeypatch.setattr(queries, "PUBLIC_PAGE", 3)
     word = made_up_word()
-    weak = copy.deepcopy(EXAMPLE_REPORT)
-    weak["source"]["reliability"] = "E"
-    weak["indicators"] = [dict(EXAMPLE_REPORT["indicators"][0], grade="suspected")]
     for _ in range(7):
-        weak["subject"] = {"names": [f"{word} {made_up_word()}"], "country": "KZ"}
+        weak = weak_report(f"{word} {made_up_word()}")
         answer = client.post("/v1/reports", json=weak, headers=member.headers())
         assert answer.json()["projected"] is True
     for reporter in (member, other_member):

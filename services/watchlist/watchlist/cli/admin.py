@@ -8,7 +8,7 @@ from uuid import UUID
 
 import click
 
-from watchlist.cli.base import data_dir_option, emit, main, session
+from watchlist.cli.base import cannot_write, data_dir_option, emit, main, session
 from watchlist.domain.organisation import ROLES
 
 
@@ -109,5 +109,5 @@ def schemas_export(directory: Path | None, check: bool) -> None:
     try:
         written = schema_export.export(directory)
     except OSError as exc:
-        raise click.ClickException(f"cannot write {exc.filename}: {exc.strerror}") from None
+        raise cannot_write(exc) from None
     click.echo(f"wrote {len(written)} schemas to {directory}")

@@ -49,13 +49,18 @@ def session(data_dir: Path | None) -> Iterator[Runtime]:
         runtime.close()
 
 
+def cannot_write(exc: OSError) -> click.ClickException:
+    """What stops a command whose output cannot be written: the path, and why."""
+    return click.ClickException(f"cannot write {exc.filename}: {exc.strerror}")
+
+
 @contextmanager
 def written(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     """``path`` opened for writing; one that cannot be written stops the command, named."""
     try:
         file = path.open(mode)
     except OSError as exc:
-        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+        raise cannot_write(exc) from None
     with file:
         yield file
 
