@@ -151,21 +151,30 @@ async def closed_loop(
 
 
 async def open_loop(
-    host: str, port: int, rate: float, seconds: float, requests: Callable[[], Request]
+    host: str,
+    port: int,
+    rate: float,
+    seconds: float,
+    requests: Callable[[], Request],
+    connections: int = 256,
 ) -> Run:
-    """Requests at a steady ``rate`` per second; each timed from when it was due."""
+    """Requests at a steady ``rate`` per second; each timed from when it was due, so a
+    request that waited for a free connection (at most ``connections`` are open) or
+    behind a slow answer counts its wait."""
     run = Run()
     idle: list[Connection] = []
     count = int(rate * seconds)
     start = time.perf_counter()
+    free = asyncio.Semaphore(connections)
 
     async def one(due: float) -> None:
-        connection = idle.pop() if idle else Connection(host, port)
-        request = requests()
-        status, body = await connection.send(request)
-        late = time.perf_counter() - due
-        run.results.append(Result(request.tag, status, late, body, due - start))
-        idle.append(connection)
+        async with free:
+            connection = idle.pop() if idle else Connection(host, port)
+            request = requests()
+            status, body = await connection.send(request)
+            late = time.perf_counter() - due
+            run.results.append(Result(request.tag, status, late, body, due - start))
+            idle.append(connection)
 
     tasks = []
     with collector_paused():

@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dataset import Dataset, Operation, corrupt, write_ndjson
 from load import Request, Run, closed_loop, open_loop
 
+from projector import tables
 from projector.audit import chained_head
 from projector.rebuild import rebuild
 from projector.runner import tracked_position
@@ -62,6 +64,10 @@ SIZES: dict[str, dict[str, int]] = {
 }
 ORGANISATIONS = 12
 LAG_RATE = 200  # reports/s, submitted at a steady pace while the lag is measured
+# Reads also offered at steady rates, each timed from when it was due: the latency a
+# hotline operator meets at that load, where 16 clients in a closed loop measure it at
+# the server's saturation.
+STEADY_READS = (500, 1_000, 2_000)
 BAD_EVERY = 100  # one bad row per hundred: the issue's 1%
 TARGETS = {
     "import": ("reports/s", 10_000, ">="),
@@ -245,7 +251,7 @@ def apply_changes(app: Watchlist, members: list[Member], operations: list[Operat
 # 2. Replay, against a raw ordered scan
 
 
-def measure_replay(database: Database) -> dict[str, Any]:
+def measure_replay(database: Database, work: Path) -> dict[str, Any]:
     with psycopg.connect(database.url) as conn:
 
         def scan() -> int:
@@ -259,11 +265,90 @@ def measure_replay(database: Database) -> dict[str, Any]:
 
         events, scan_seconds = timed(scan)
     rebuilt, seconds = timed(lambda: rebuild(database, load_taxonomy()))
+    written = write_alone(database, work)
     return {
         "events": rebuilt.events,
         "seconds": seconds,
         "events_per_s": rebuilt.events / seconds,
         "baseline_scan_events_per_s": events / scan_seconds,
+        "scan_seconds": scan_seconds,
+        "written_alone": written,
+        # The database's own part of a replay: reading the log and writing what it yields.
+        "baseline_database_events_per_s": rebuilt.events / (scan_seconds + written["seconds"]),
+    }
+
+
+def write_alone(database: Database, work: Path) -> dict[str, Any]:
+    """The read models a replay wrote, written again with no Python making rows.
+
+    Every table of the live generation (the replay's) is copied out in binary, then
+    into a new generation as a replay fills one (tables committed empty, rows loaded
+    by COPY on two connections, one per core), indexed by the same statements and
+    vacuumed the same way. What is left of a replay's time beyond this and the
+    ordered scan is the projector's own.
+    """
+    with psycopg.connect(database.url, autocommit=True) as conn:
+        live = tables.live_generation(conn)
+        assert live is not None
+        schema = tables.schema_name(live)
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename <> 'tracking'",
+                (schema,),
+            ).fetchall()
+        ]  # the tracking row is made with the tables
+        files = {}
+        for name in names:
+            files[name] = work / f"written-alone-{name}.bin"
+            with (
+                files[name].open("wb") as out,
+                conn.cursor().copy(
+                    sql.SQL("COPY {}.{} TO STDOUT (FORMAT binary)").format(
+                        sql.Identifier(schema), sql.Identifier(name)
+                    )
+                ) as copy,
+            ):
+                for chunk in copy:
+                    out.write(chunk)
+        generation = tables.create_generation(conn, indexes=False)
+
+        def load(name: str) -> None:
+            with psycopg.connect(database.url) as own, own.cursor() as cur:
+                tables.use_generation(own, generation)
+                with (
+                    files[name].open("rb") as source,
+                    cur.copy(
+                        sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(sql.Identifier(name))
+                    ) as copy,
+                ):
+                    while chunk := source.read(1 << 20):
+                        copy.write(chunk)
+
+        try:
+            largest_first = sorted(names, key=lambda n: files[n].stat().st_size, reverse=True)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                _, loading = timed(lambda: list(pool.map(load, largest_first)))
+
+            def index() -> None:
+                with conn.transaction():
+                    tables.use_generation(conn, generation)
+                    conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+                    tables.create_indexes(conn)
+
+            _, indexing = timed(index)
+            _, vacuuming = timed(lambda: tables.vacuum_generation(conn, generation))
+            size = sum(path.stat().st_size for path in files.values())
+        finally:
+            tables.drop_generation(conn, generation)
+            for path in files.values():
+                path.unlink()
+    return {
+        "seconds": loading + indexing + vacuuming,
+        "load_seconds": loading,
+        "index_seconds": indexing,
+        "vacuum_seconds": vacuuming,
+        "bytes": size,
     }
 
 
@@ -533,21 +618,40 @@ def measure_reads(
         return Request("GET", f"/v1/firms/{ids[(n // 2) % len(ids)]}", headers, tag="profile")
 
     run = asyncio.run(closed_loop("127.0.0.1", port, 16, seconds, next_request))
-    floor = asyncio.run(
-        closed_loop(
-            "127.0.0.1", port, 16, max(2, seconds // 2), lambda: Request("GET", "/health/live", {})
+    steady = []
+    for rate in STEADY_READS:
+        paced = asyncio.run(open_loop("127.0.0.1", port, rate, max(4, seconds // 2), next_request))
+        live = asyncio.run(open_loop("127.0.0.1", port, rate, max(2, seconds // 4), health_request))
+        steady.append(
+            {
+                "offered_per_s": rate,
+                "answered_per_s": paced.rate(),
+                "statuses": paced.statuses(),
+                # The same pace of /health/live: the framework's and the generator's floor.
+                "baseline_health_p50_ms": live.percentile(50),
+                "baseline_health_p99_ms": live.percentile(99),
+            }
+            | _latencies(paced)
         )
-    )
+    floor = asyncio.run(closed_loop("127.0.0.1", port, 16, max(2, seconds // 2), health_request))
     return {
         "baseline_health_requests_per_s": floor.rate(),
         "firms": int(firms[0]),
         "clients": 16,
         "statuses": run.statuses(),
         "requests_per_s": run.rate(),
-        "profile_p50_ms": run.percentile(50, "profile"),
-        "profile_p99_ms": run.percentile(99, "profile"),
-        "search_p50_ms": run.percentile(50, "search"),
-        "search_p99_ms": run.percentile(99, "search"),
+        **_latencies(run),
+        "steady": steady,
+    }
+
+
+def health_request() -> Request:
+    return Request("GET", "/health/live", {})
+
+
+def _latencies(run: Run) -> dict[str, float]:
+    return {
+        f"{tag}_p{q}_ms": run.percentile(q, tag) for tag in ("profile", "search") for q in (50, 99)
     }
 
 
@@ -616,6 +720,7 @@ def table(results: dict[str, Any]) -> str:
         results["reads"],
         results["api_ingest"],
     )
+    alone = r["written_alone"]
     rows = [
         ("import", i["reports_per_s"], "reports/s", "COPY", i["baseline_copy_rows_per_s"]),
         (
@@ -627,6 +732,13 @@ def table(results: dict[str, Any]) -> str:
         ),
         ("api_ingest_p99", ingest["p99_ms"], "ms", "", None),
         ("replay", r["events_per_s"], "events/s", "ordered scan", r["baseline_scan_events_per_s"]),
+        (
+            "replay",
+            r["events_per_s"],
+            "events/s",
+            "database alone",
+            r["baseline_database_events_per_s"],
+        ),
         ("lag_p99", lag["p99_ms"], "ms", "commit alone", lag["baseline_commit"]["p99_ms"]),
         ("profile_p99", reads["profile_p99_ms"], "ms", "", None),
         ("search_p99", reads["search_p99_ms"], "ms", "", None),
@@ -658,7 +770,12 @@ def table(results: dict[str, Any]) -> str:
         f"\napi ingest (projector stopped): {ingest['clients']} clients, "
         f"p50 {ingest['p50_ms']:.1f} ms, {ingest['reports_per_transaction']:.1f} reports per "
         "transaction."
-        f"\nreplay: {r['events']:,} events in {r['seconds']:.1f} s."
+        f"\nreplay: {r['events']:,} events in {r['seconds']:.1f} s; the database alone "
+        f"{r['scan_seconds'] + alone['seconds']:.1f} s: the ordered scan "
+        f"{r['scan_seconds']:.1f} s, the read models written again "
+        f"({alone['bytes'] / 1e6:,.0f} MB) {alone['seconds']:.1f} s (loading "
+        f"{alone['load_seconds']:.1f} s, indexes {alone['index_seconds']:.1f} s, vacuum "
+        f"{alone['vacuum_seconds']:.1f} s)."
         f"\nlag at {lag['rate']} reports/s (the audit chain of the imported log built "
         f"first, in {lag['chain_catch_up_seconds']:.1f} s): p50 {lag['p50_ms']:.1f} ms, "
         f"{lag['projected']:,} of {lag['submitted']:,} projected within the answer "
@@ -674,6 +791,15 @@ def table(results: dict[str, Any]) -> str:
         f"{lag['projector_busy']['batch_ms_per_event']:.1f} ms of batch time per report."
         f"\nreads over {reads['firms']:,} firms, {reads['clients']} clients: profile p50 "
         f"{reads['profile_p50_ms']:.1f} ms, search p50 {reads['search_p50_ms']:.1f} ms."
+        "\nreads offered at a steady rate, timed from when each was due: "
+        + "; ".join(
+            f"{s['offered_per_s']:,} reads/s ({s['answered_per_s']:,.0f} answered/s): profile "
+            f"p50 {s['profile_p50_ms']:.1f} / p99 {s['profile_p99_ms']:.1f} ms, search p50 "
+            f"{s['search_p50_ms']:.1f} / p99 {s['search_p99_ms']:.1f} ms, /health/live p50 "
+            f"{s['baseline_health_p50_ms']:.1f} / p99 {s['baseline_health_p99_ms']:.1f} ms"
+            for s in reads["steady"]
+        )
+        + "."
     )
     return "\n".join(lines) + "\n" + extra
 
@@ -768,7 +894,7 @@ def main() -> None:
         log(f"import: {results['import']['reports_per_s']:,.0f} reports/s")
         changes = apply_changes(app, members, operations)
         log(f"applied {changes:,} amendments and retractions")
-        results["replay"] = measure_replay(database)
+        results["replay"] = measure_replay(database, work)
         log(f"replay: {results['replay']['events_per_s']:,.0f} events/s")
         try:
             results |= measure_api(app, database, master_key, work, members, data, size)
