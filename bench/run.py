@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import atexit
 import base64
+import contextlib
 import gc
 import io
 import json
@@ -123,6 +124,50 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     started = time.perf_counter()
     result = fn()
     return result, time.perf_counter() - started
+
+
+def own_cpu_seconds() -> float:
+    """CPU time of this process, its threads, and the children it has waited for (a
+    replay's forked renderer and keys helper)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def server_cpu_seconds(url: str) -> float | None:
+    """CPU time so far of the whole database server, when it runs on this machine: its
+    postmaster, every live child and every child gone (a backend, a parallel worker, the
+    checkpointer). None for a server elsewhere."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def stat(pid: int | str) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    with psycopg.connect(url) as conn:
+        backend = conn.info.backend_pid
+        try:
+            postmaster = int(stat(backend)[1])
+            fields = stat(postmaster)
+        except OSError:
+            return None
+    total = sum(int(f) for f in fields[11:15])  # its own and its waited-for children's
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                child = stat(entry.name)
+                if int(child[1]) == postmaster:
+                    total += int(child[11]) + int(child[12])
+    return total / ticks
+
+
+@contextmanager
+def cpu_meter(url: str) -> Iterator[dict[str, float | None]]:
+    """The CPU seconds this process and the database server spend inside the block."""
+    found: dict[str, float | None] = {}
+    own, server = own_cpu_seconds(), server_cpu_seconds(url)
+    yield found
+    found["own_cpu_seconds"] = own_cpu_seconds() - own
+    after = server_cpu_seconds(url)
+    found["database_cpu_seconds"] = None if server is None or after is None else after - server
 
 
 # 1. Import, against COPY
@@ -264,13 +309,15 @@ def measure_replay(database: Database, work: Path) -> dict[str, Any]:
             return count
 
         events, scan_seconds = timed(scan)
-    rebuilt, seconds = timed(lambda: rebuild(database, load_taxonomy()))
+    with cpu_meter(database.url) as cpu:
+        rebuilt, seconds = timed(lambda: rebuild(database, load_taxonomy()))
     return {
         "events": rebuilt.events,
         "seconds": seconds,
         "events_per_s": rebuilt.events / seconds,
         "baseline_scan_events_per_s": events / scan_seconds,
         "scan_seconds": scan_seconds,
+        **cpu,
     }
 
 
@@ -333,19 +380,19 @@ def write_alone(database: Database, work: Path) -> dict[str, Any]:
                     while chunk := source.read(1 << 20):
                         copy.write(chunk)
 
+        def index() -> None:
+            with conn.transaction():
+                tables.use_generation(conn, generation)
+                conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+                tables.create_indexes(conn)
+
         try:
             largest_first = sorted(names, key=lambda n: files[n].stat().st_size, reverse=True)
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                _, loading = timed(lambda: list(pool.map(load, largest_first)))
-
-            def index() -> None:
-                with conn.transaction():
-                    tables.use_generation(conn, generation)
-                    conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
-                    tables.create_indexes(conn)
-
-            _, indexing = timed(index)
-            _, vacuuming = timed(lambda: tables.vacuum_generation(conn, generation))
+            with cpu_meter(database.url) as cpu:
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    _, loading = timed(lambda: list(pool.map(load, largest_first)))
+                _, indexing = timed(index)
+                _, vacuuming = timed(lambda: tables.vacuum_generation(conn, generation))
             size = sum(path.stat().st_size for path in files.values())
         finally:
             tables.drop_generation(conn, generation)
@@ -357,6 +404,7 @@ def write_alone(database: Database, work: Path) -> dict[str, Any]:
         "index_seconds": indexing,
         "vacuum_seconds": vacuuming,
         "bytes": size,
+        **cpu,
     }
 
 
@@ -783,7 +831,8 @@ def table(results: dict[str, Any]) -> str:
         f"{r['scan_seconds']:.1f} s, the read models written again "
         f"({alone['bytes'] / 1e6:,.0f} MB) {alone['seconds']:.1f} s (loading "
         f"{alone['load_seconds']:.1f} s, indexes {alone['index_seconds']:.1f} s, vacuum "
-        f"{alone['vacuum_seconds']:.1f} s)."
+        f"{alone['vacuum_seconds']:.1f} s). CPU: the replay {_cpu(r)}; the database "
+        f"alone {_cpu(alone)}."
         f"\nlag at {lag['rate']} reports/s (the audit chain of the imported log built "
         f"first, in {lag['chain_catch_up_seconds']:.1f} s): p50 {lag['p50_ms']:.1f} ms, "
         f"{lag['projected']:,} of {lag['submitted']:,} projected within the answer "
@@ -810,6 +859,13 @@ def table(results: dict[str, Any]) -> str:
         + "."
     )
     return "\n".join(lines) + "\n" + extra
+
+
+def _cpu(measured: dict[str, Any]) -> str:
+    server = measured["database_cpu_seconds"]
+    return f"{measured['own_cpu_seconds']:.1f} s in the bench's process and " + (
+        f"{server:.1f} s in PostgreSQL" if server is not None else "PostgreSQL's not seen"
+    )
 
 
 def machine() -> dict[str, Any]:
