@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import secrets
 import sys
 import tempfile
@@ -29,7 +28,14 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dataset import Dataset
-from run import ORGANISATIONS, apply_changes, fresh_database, measure_import, register_members
+from run import (
+    ORGANISATIONS,
+    apply_changes,
+    fresh_database,
+    measure_import,
+    process_cpu_seconds,
+    register_members,
+)
 
 from projector import tables
 from projector.following import collector_paused, decode, event_recorder
@@ -38,12 +44,6 @@ from projector.rebuild import build
 from watchlist.application import Watchlist
 from watchlist.domain.contract import ReportBody
 from watchlist.runtime import load_taxonomy
-
-
-def backend_cpu(pid: int) -> float:
-    """User and system CPU seconds of a PostgreSQL backend on this machine."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -89,11 +89,15 @@ def main() -> None:
             warm, timed = events[: args.warm], events[args.warm :]
             for i in range(0, len(warm), args.batch):
                 projection.apply(conn, warm[i : i + args.batch])
-            started, cpu, backend = time.perf_counter(), time.process_time(), backend_cpu(pid)
+            started, cpu, backend = (
+                time.perf_counter(),
+                time.process_time(),
+                process_cpu_seconds(pid),
+            )
             for i in range(0, len(timed), args.batch):
                 projection.apply(conn, timed[i : i + args.batch])
             wall = time.perf_counter() - started
-            cpu, backend = time.process_time() - cpu, backend_cpu(pid) - backend
+            cpu, backend = time.process_time() - cpu, process_cpu_seconds(pid) - backend
             conn.rollback()
     per = 1000 / len(timed)
     print(

@@ -28,19 +28,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dataset import Dataset
 from load import Request, closed_loop
-from run import ORGANISATIONS, Services, fresh_database, register_members, submit_request
+from run import (
+    ORGANISATIONS,
+    Services,
+    fresh_database,
+    process_cpu_seconds,
+    register_members,
+    submit_request,
+)
 
 from watchlist.application import Watchlist
 from watchlist.database import Database
 from watchlist.runtime import load_taxonomy
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system time of ``pid`` and all its threads so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def backends_seconds(url: str) -> float:
@@ -56,7 +55,7 @@ def backends_seconds(url: str) -> float:
     total = 0.0
     for pid in pids:
         with contextlib.suppress(OSError):  # a server on another host, or a backend gone
-            total += cpu_seconds(pid)
+            total += process_cpu_seconds(pid)
     return total
 
 
@@ -97,7 +96,7 @@ def measure(database: Database, rounds: int, seconds: float) -> None:
                 for _ in range(rounds):
                     load = os.getloadavg()[0]
                     api, db, own = (
-                        cpu_seconds(services.serve.pid),
+                        process_cpu_seconds(services.serve.pid),
                         backends_seconds(database.url),
                         os.times(),
                     )
@@ -105,7 +104,7 @@ def measure(database: Database, rounds: int, seconds: float) -> None:
                         closed_loop("127.0.0.1", services.port, 32, seconds, next_request)
                     )
                     n = len(run.results)
-                    api = cpu_seconds(services.serve.pid) - api
+                    api = process_cpu_seconds(services.serve.pid) - api
                     db = backends_seconds(database.url) - db
                     after = os.times()
                     generator = after.user + after.system - own.user - own.system

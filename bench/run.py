@@ -133,30 +133,40 @@ def own_cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int | str) -> list[str]:
+    """The fields of ``/proc/PID/stat`` after the command's name: [1] is the parent,
+    [11] and [12] the process's user and system ticks, [13] and [14] its waited-for
+    children's."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User and system time of ``pid`` and all its threads so far."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def server_cpu_seconds(url: str) -> float | None:
     """CPU time so far of the whole database server, when it runs on this machine: its
     postmaster, every live child and every child gone (a backend, a parallel worker, the
     checkpointer). None for a server elsewhere."""
-    ticks = os.sysconf("SC_CLK_TCK")
-
-    def stat(pid: int | str) -> list[str]:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
     with psycopg.connect(url) as conn:
-        backend = conn.info.backend_pid
         try:
-            postmaster = int(stat(backend)[1])
-            fields = stat(postmaster)
+            postmaster = int(_stat(conn.info.backend_pid)[1])
+            fields = _stat(postmaster)
         except OSError:
             return None
     total = sum(int(f) for f in fields[11:15])  # its own and its waited-for children's
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError, IndexError):
-                child = stat(entry.name)
+                child = _stat(entry.name)
                 if int(child[1]) == postmaster:
                     total += int(child[11]) + int(child[12])
-    return total / ticks
+    return total / TICK
 
 
 @contextmanager
@@ -296,7 +306,7 @@ def apply_changes(app: Watchlist, members: list[Member], operations: list[Operat
 # 2. Replay, against a raw ordered scan
 
 
-def measure_replay(database: Database, work: Path) -> dict[str, Any]:
+def measure_replay(database: Database) -> dict[str, Any]:
     with psycopg.connect(database.url) as conn:
 
         def scan() -> int:
@@ -335,12 +345,11 @@ def database_alone(replay: dict[str, Any], database: Database, work: Path) -> No
 def write_alone(database: Database, work: Path) -> dict[str, Any]:
     """The read models a replay wrote, written again with no Python making rows.
 
-    Every table of the live generation (the replay's, with what the API phases
-    added to it) is copied out in binary, then
-    into a new generation as a replay fills one (tables committed empty, rows loaded
-    by COPY on two connections, one per core), indexed by the same statements and
-    vacuumed the same way. What is left of a replay's time beyond this and the
-    ordered scan is the projector's own.
+    Every table of the live generation (the replay's, with what the API phases added
+    to it) is copied out in binary, then into a new generation as a replay fills one
+    (tables committed empty, rows loaded by COPY on two connections, one per core),
+    indexed by the same statements and vacuumed the same way. What is left of a
+    replay's time beyond this and the ordered scan is the projector's own.
     """
     with psycopg.connect(database.url, autocommit=True) as conn:
         live = tables.live_generation(conn)
@@ -958,7 +967,7 @@ def main() -> None:
         log(f"import: {results['import']['reports_per_s']:,.0f} reports/s")
         changes = apply_changes(app, members, operations)
         log(f"applied {changes:,} amendments and retractions")
-        results["replay"] = measure_replay(database, work)
+        results["replay"] = measure_replay(database)
         log(f"replay: {results['replay']['events_per_s']:,.0f} events/s")
         try:
             results |= measure_api(app, database, master_key, work, members, data, size)
