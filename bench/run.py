@@ -152,21 +152,40 @@ def process_cpu_seconds(pid: int) -> float:
 def server_cpu_seconds(url: str) -> float | None:
     """CPU time so far of the whole database server, when it runs on this machine: its
     postmaster, every live child and every child gone (a backend, a parallel worker, the
-    checkpointer). None for a server elsewhere."""
+    checkpointer). None for a server elsewhere.
+
+    A backend whose client has just left may exit between the reading of the
+    postmaster and that of its children, and be counted in neither (a replay's
+    connection, with the indexes' minutes in it): the server is read until two
+    readings in a row name the same children and the same time for those gone.
+    """
     with psycopg.connect(url) as conn:
         try:
             postmaster = int(_stat(conn.info.backend_pid)[1])
-            fields = _stat(postmaster)
         except OSError:
             return None
-    total = sum(int(f) for f in fields[11:15])  # its own and its waited-for children's
+        last: tuple[int, dict[str, int]] | None = None
+        for _ in range(100):
+            reading = _server_reading(postmaster)
+            if last is not None and reading[0] == last[0] and reading[1].keys() == last[1].keys():
+                break
+            last = reading
+            time.sleep(0.01)
+    return (reading[0] + sum(reading[1].values())) / TICK
+
+
+def _server_reading(postmaster: int) -> tuple[int, dict[str, int]]:
+    """The postmaster's ticks with those of its children gone, and each live child's."""
+    fields = _stat(postmaster)
+    gone = sum(int(f) for f in fields[11:15])
+    live: dict[str, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError, IndexError):
                 child = _stat(entry.name)
                 if int(child[1]) == postmaster:
-                    total += int(child[11]) + int(child[12])
-    return total / TICK
+                    live[entry.name] = int(child[11]) + int(child[12])
+    return gone, live
 
 
 @contextmanager
