@@ -382,18 +382,19 @@ def write_alone(database: Database, work: Path) -> dict[str, Any]:
             ).fetchall()
         ]  # the tracking row is made with the tables
         files = {}
-        for name in names:
-            files[name] = work / f"written-alone-{name}.bin"
-            with (
-                files[name].open("wb") as out,
-                conn.cursor().copy(
-                    sql.SQL("COPY {}.{} TO STDOUT (FORMAT binary)").format(
-                        sql.Identifier(schema), sql.Identifier(name)
-                    )
-                ) as copy,
-            ):
-                for chunk in copy:
-                    out.write(chunk)
+        with conn.cursor() as cur:
+            for name in names:
+                files[name] = work / f"written-alone-{name}.bin"
+                with (
+                    files[name].open("wb") as out,
+                    cur.copy(
+                        sql.SQL("COPY {}.{} TO STDOUT (FORMAT binary)").format(
+                            sql.Identifier(schema), sql.Identifier(name)
+                        )
+                    ) as copy,
+                ):
+                    for chunk in copy:
+                        out.write(chunk)
         generation = tables.create_generation(conn, indexes=False)
 
         def load(name: str) -> None:
